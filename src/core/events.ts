@@ -1,0 +1,43 @@
+import type { Node } from './model/node.js'
+import type { ActionResult, NodePhaseResult, RunResult } from './model/results.js'
+
+/** Everything the engine tells renderers; core code never prints. */
+export type ForkliftEvent =
+  | { type: 'run:start'; command: 'lift' | 'converge'; groups: string[]; dryRun: boolean }
+  | { type: 'group:start'; group: string; provider: string }
+  | { type: 'group:nodes'; group: string; existing: number; desired?: number; create: number; destroy: number }
+  | { type: 'group:error'; group: string; message: string }
+  | { type: 'node:created'; group: string; node: Node }
+  | { type: 'node:destroyed'; group: string; node: Node }
+  | { type: 'phase:start'; group: string; phase: string; nodes: string[] }
+  | { type: 'node:phase:start'; group: string; phase: string; node: string }
+  | { type: 'node:action'; group: string; phase: string; node: string; result: ActionResult }
+  | { type: 'node:phase:end'; result: NodePhaseResult }
+  | { type: 'phase:end'; group: string; phase: string }
+  | { type: 'log'; level: 'info' | 'warn'; message: string; group?: string; node?: string }
+  | { type: 'interrupt'; second: boolean }
+  | { type: 'run:end'; result: RunResult }
+
+export type EventListener = (event: ForkliftEvent) => void
+
+/** A tiny typed emitter: the engine emits, renderers listen. */
+export interface EventSink {
+  emit(event: ForkliftEvent): void
+}
+
+/** Fan events out to listeners, each given the event after redaction. */
+export function createEventBus(redact: <T>(value: T) => T = (v) => v): EventSink & {
+  on(listener: EventListener): () => void
+} {
+  const listeners = new Set<EventListener>()
+  return {
+    emit(event) {
+      const safe = redact(event)
+      for (const listener of listeners) listener(safe)
+    },
+    on(listener) {
+      listeners.add(listener)
+      return () => listeners.delete(listener)
+    },
+  }
+}

@@ -1,0 +1,42 @@
+/** Facts detected on a node once per run, at connect. */
+export interface Facts {
+  os: { family: string; id: string; version: string }
+  arch: string
+  init: 'systemd' | 'sysvinit' | 'openrc' | 'unknown'
+  packageManager: 'apt' | 'dnf' | 'yum' | 'apk' | null
+  user: string
+  isRoot: boolean
+  hostname: string
+}
+
+/** A node as a provider reports it: plain data, enough to reach it. */
+export interface Node {
+  /** Provider-unique id (instance id, host:port, folder). */
+  id: string
+  /** Human name, unique within its group (`web-1`). */
+  name: string
+  group: string
+  /** Provider instance name from forklift.yaml. */
+  provider: string
+  /** How the engine reaches it. */
+  transport: 'ssh' | 'local'
+  /** Address or host alias for ssh; unused for local. */
+  address: string
+  port?: number
+  /** Login user; defaults to the group's login user, then the current user. */
+  user?: string
+  /** Path of a private key file for this node. */
+  identityFile?: string
+  /** Working root for local nodes (actions see it as FORKLIFT_ROOT). */
+  root?: string
+  /** Where the node records that it was bootstrapped; default /var/lib/forklift. */
+  stateDir?: string
+  /** SHA256 fingerprints (OpenSSH `SHA256:...` form) the provider vouches for. */
+  hostKeyFingerprints?: string[]
+  /** Provider tags or labels, shown by `forklift nodes`. */
+  tags?: Record<string, string>
+  /** Provider-specific state (running, pending …). */
+  state?: string
+  /** When the provider created it (ISO string), used to destroy the newest first. */
+  createdAt?: string
+}

@@ -1,0 +1,49 @@
+import type { z } from 'zod'
+import type { GroupSpec } from '../model/group.js'
+import type { Node } from '../model/node.js'
+
+/** Everything a provider needs to know about the run it is part of. */
+export interface ProviderContext {
+  /** Provider instance name from forklift.yaml. */
+  name: string
+  /** Project name (forklift.yaml `name`, else the folder name). */
+  project: string
+  /** Folder of forklift.yaml: relative paths in settings resolve against it. */
+  projectDir: string
+  /** Validated provider settings. */
+  settings: Record<string, unknown>
+  /** A per-run id, for idempotency tokens. */
+  runId: string
+  /** Progress lines for the renderers (never printed by the provider itself). */
+  log: (message: string) => void
+}
+
+/** Source of truth for which nodes exist. */
+export interface Provider {
+  /** Nodes that exist, optionally only those of one group. */
+  listNodes(query: { group?: string }): Promise<Node[]>
+  /** Create `count` nodes for the group and return them once reachable; absent when the provider cannot create. */
+  createNodes?(group: GroupSpec, count: number, signal: AbortSignal): Promise<Node[]>
+  /** Destroy the given nodes; absent when the provider cannot destroy. */
+  destroyNodes?(nodes: Node[], signal: AbortSignal): Promise<void>
+  /** Release clients and processes. */
+  close?(): Promise<void>
+}
+
+/** What a provider module exports as default. */
+export interface ProviderFactory {
+  /** Provider type name, e.g. `ec2`. */
+  type: string
+  description: string
+  /** Whether providers of this type can create and destroy nodes. */
+  canCreate: boolean
+  /** Schema of the provider's settings: forklift.yaml is validated against it and `forklift schema` includes it. */
+  settingsSchema: z.ZodType
+  /** Build a provider for one instance of this type. */
+  create(context: ProviderContext): Provider | Promise<Provider>
+}
+
+/** Identity helper that types a provider module's default export. */
+export function defineProvider(factory: ProviderFactory): ProviderFactory {
+  return factory
+}

@@ -1,0 +1,13 @@
+// The package's public API: what crates, provider plugins and embedding programs import.
+export { z } from 'zod'
+export type * from './core/actions/types.js'
+export type {
+  CrateContext,
+  CrateDefinition,
+  PhaseFunction,
+} from './core/crates/types.js'
+export { defineCrate } from './core/crates/types.js'
+export type { Facts, Node } from './core/model/node.js'
+export type { GroupSpec, NodeSpec } from './core/model/group.js'
+export type { Provider, ProviderContext, ProviderFactory } from './core/providers/types.js'
+export { defineProvider } from './core/providers/types.js'
