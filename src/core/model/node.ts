@@ -29,6 +29,8 @@ export interface Node {
   identityFile?: string
   /** Working root for local nodes (actions see it as FORKLIFT_ROOT). */
   root?: string
+  /** Run scripts through `sudo -n`; default: when the login is not root (ssh), never (local). */
+  sudo?: boolean
   /** Where the node records that it was bootstrapped; default /var/lib/forklift. */
   stateDir?: string
   /** SHA256 fingerprints (OpenSSH `SHA256:...` form) the provider vouches for. */

@@ -1,0 +1,12 @@
+import { Errors } from '@oclif/core'
+
+/** Errors that come from what the user wrote or typed: shown as one line, exit status 2, no stack. */
+const USER_ERRORS = new Set(['ConfigError', 'UsageError', 'CrateError', 'RegistryError', 'ProviderError'])
+
+/** Turn a user mistake into oclif's clean exit-2 error; anything else stays a bug with its stack. */
+export function reportError(error: unknown): never {
+  if (error instanceof Error && USER_ERRORS.has(error.name)) {
+    throw new Errors.CLIError(error.message, { exit: 2 })
+  }
+  throw error
+}

@@ -1,0 +1,37 @@
+import type { EventListener, ForkliftEvent } from '../../core/events.js'
+import type { GroupSpec } from '../../core/model/group.js'
+import { listrRenderer } from './listr.js'
+import { plainRenderer } from './plain.js'
+
+export interface RenderOptions {
+  json: boolean
+  verbose: boolean
+  command: 'lift' | 'converge'
+  groups: GroupSpec[]
+  phases: string[]
+}
+
+/** Whether the terminal gets live tasks rather than plain lines. */
+export function interactive(): boolean {
+  return Boolean(process.stdout.isTTY) && !process.env.NO_COLOR && !process.env.CI
+}
+
+/** Subscribe the right renderer: one JSON document, listr2 tasks on a terminal, or plain lines. */
+export function attachRenderer(
+  bus: { on(listener: EventListener): () => void },
+  options: RenderOptions,
+): { done(): Promise<void> } {
+  if (options.json) {
+    bus.on((event: ForkliftEvent) => {
+      if (event.type === 'run:end') process.stdout.write(`${JSON.stringify(event.result, null, 2)}\n`)
+    })
+    return { done: async () => {} }
+  }
+  if (interactive()) {
+    const renderer = listrRenderer(options)
+    bus.on(renderer.listener)
+    return { done: renderer.done }
+  }
+  bus.on(plainRenderer((line) => process.stdout.write(`${line}\n`), options.verbose))
+  return { done: async () => {} }
+}

@@ -1,0 +1,122 @@
+import { homedir } from 'node:os'
+import { join } from 'node:path'
+import type { Config } from '@oclif/core'
+import { createRedactor } from '../core/config/environment.js'
+import { createInProcessRunner } from '../core/crates/in-process-runner.js'
+import { parseBatch } from '../core/engine/batches.js'
+import type { EngineOptions } from '../core/engine/options.js'
+import { runConverge, runLift } from '../core/engine/run.js'
+import { createEventBus } from '../core/events.js'
+import type { RunResult } from '../core/model/results.js'
+import { closeProviders, openProject, openProviders, selectGroups, UsageError } from '../core/project.js'
+import { pluginInfos } from './plugins.js'
+import { attachRenderer } from './render/attach.js'
+
+export interface RunFlags {
+  config: string
+  json: boolean
+  phase?: string[]
+  'dry-run': boolean
+  concurrency: number
+  batch?: string
+  'max-fail'?: number
+  consider?: string[]
+  env?: string[]
+  set?: string[]
+  'accept-new-host-keys': boolean
+  'connect-timeout': number
+  verbose: boolean
+  count?: string[]
+}
+
+/** Forklift's own config folder (its known_hosts lives there). */
+export function forkliftConfigDir(): string {
+  return join(process.env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'forklift')
+}
+
+/** Built-in crates shipped with the package. */
+export function builtinCratesDir(config: Config): string {
+  return join(config.root, 'crates')
+}
+
+function parseCounts(values: string[]): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const value of values) {
+    const match = /^([a-z][a-z0-9-]*)=(\d+)$/.exec(value)
+    if (!match) throw new UsageError(`--count ${value}: expected GROUP=N, e.g. --count web=3`)
+    out[match[1]!] = Number(match[2])
+  }
+  return out
+}
+
+/** The body of `lift` and `converge`: config → inventory → plan → execute → report. Returns the exit code. */
+export async function runCommand(
+  command: 'lift' | 'converge',
+  config: Config,
+  groupNames: string[],
+  flags: RunFlags,
+): Promise<number> {
+  const batch = flags.batch === undefined ? undefined : parseBatch(flags.batch)
+  if (flags.batch !== undefined && !batch) throw new UsageError(`--batch ${flags.batch}: expected N or N% (1–100)`)
+  const counts = parseCounts(flags.count ?? [])
+
+  const project = await openProject({
+    configFile: flags.config,
+    plugins: pluginInfos(config),
+    envFiles: flags.env,
+    sets: flags.set,
+    builtinCrates: [builtinCratesDir(config)],
+  })
+  const groups = selectGroups(project.config, groupNames)
+  const consider = flags.consider?.length ? selectGroups(project.config, flags.consider) : []
+  for (const name of Object.keys(counts)) selectGroups(project.config, [name])
+
+  const bus = createEventBus(createRedactor(project.config.secrets))
+  const phases = flags.phase?.length ? flags.phase : ['configure']
+  const renderer = attachRenderer(bus, { json: flags.json, verbose: flags.verbose, command, groups, phases })
+
+  const stop = new AbortController()
+  const abort = new AbortController()
+  const onSigint = () => {
+    const second = stop.signal.aborted
+    bus.emit({ type: 'interrupt', second })
+    if (second) abort.abort()
+    else stop.abort()
+  }
+  process.on('SIGINT', onSigint)
+
+  const providers = await openProviders(project, [...groups, ...consider], bus)
+  const runner = createInProcessRunner()
+  let result: RunResult
+  try {
+    const options: EngineOptions = {
+      projectDir: project.config.dir,
+      groups,
+      consider,
+      providers,
+      crates: project.crates,
+      runner,
+      phases,
+      dryRun: flags['dry-run'],
+      concurrency: flags.concurrency,
+      ...(batch ? { batch } : {}),
+      ...(flags['max-fail'] !== undefined ? { maxFailPercent: flags['max-fail'] } : {}),
+      counts,
+      transport: {
+        acceptNewHostKeys: flags['accept-new-host-keys'],
+        forkliftKnownHosts: join(forkliftConfigDir(), 'known_hosts'),
+        connectTimeoutMs: flags['connect-timeout'] * 1000,
+      },
+      events: bus,
+      stop: stop.signal,
+      abort: abort.signal,
+    }
+    result = command === 'lift' ? await runLift(options) : await runConverge(options)
+  } finally {
+    process.off('SIGINT', onSigint)
+    await runner.close()
+    await closeProviders(providers)
+    await renderer.done()
+  }
+  return result.ok ? 0 : 1
+}

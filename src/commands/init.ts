@@ -1,0 +1,33 @@
+import { basename, join, resolve } from 'node:path'
+import { Args, Command, Flags } from '@oclif/core'
+import { reportError } from '../cli/errors.js'
+import { UsageError } from '../core/project.js'
+import { listTemplates, writeTemplate } from '../core/scaffold.js'
+
+export default class Init extends Command {
+  static override summary = 'Write a starter project (or a plugin skeleton) from a template'
+  static override args = { dir: Args.string({ description: 'Folder to write into', default: '.' }) }
+  static override flags = {
+    template: Flags.string({ char: 't', description: 'Template: project or provider-plugin', default: 'project' }),
+    name: Flags.string({ description: 'Name to use (default: the folder name)' }),
+  }
+  static override examples = ['<%= config.bin %> init myinfra', '<%= config.bin %> init --template provider-plugin forklift-provider-acme']
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Init)
+    const target = resolve(args.dir)
+    const templatesDir = join(this.config.root, 'templates')
+    try {
+      const known = await listTemplates(templatesDir)
+      if (!known.includes(flags.template)) {
+        throw new UsageError(`unknown template "${flags.template}"; templates: ${known.join(', ')}`)
+      }
+      const name = flags.name ?? basename(target)
+      const files = await writeTemplate(join(templatesDir, flags.template), target, { name })
+      for (const file of files) this.log(`  wrote ${file}`)
+      this.log(`${flags.template} "${name}" written to ${target}`)
+    } catch (error) {
+      reportError(error)
+    }
+  }
+}

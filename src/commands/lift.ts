@@ -1,0 +1,24 @@
+import { Args, Command } from '@oclif/core'
+import { runFlags } from '../cli/flags.js'
+import { reportError } from '../cli/errors.js'
+import { runCommand } from '../cli/run-engine.js'
+
+export default class Lift extends Command {
+  static override summary = 'Run phases on the nodes that exist'
+  static override description =
+    'Runs the settings phase, then each --phase (default configure) on the existing nodes of the given groups (default all). Nothing is created or destroyed.'
+  static override strict = false
+  static override args = { group: Args.string({ description: 'Groups to lift (default: all)' }) }
+  static override flags = runFlags
+  static override examples = [
+    '<%= config.bin %> lift',
+    '<%= config.bin %> lift web --phase configure --phase deploy',
+    '<%= config.bin %> lift --dry-run --verbose',
+  ]
+
+  async run(): Promise<void> {
+    const { argv, flags } = await this.parse(Lift)
+    const code = await runCommand('lift', this.config, argv as string[], flags).catch(reportError)
+    process.exitCode = code
+  }
+}

@@ -1,0 +1,46 @@
+import { Args, Command } from '@oclif/core'
+import { reportError } from '../cli/errors.js'
+import { projectFlags } from '../cli/flags.js'
+import { pluginInfos } from '../cli/plugins.js'
+import { builtinCratesDir } from '../cli/run-engine.js'
+import { createEventBus } from '../core/events.js'
+import { listGroupNodes } from '../core/inventory.js'
+import { closeProviders, openProject, openProviders, selectGroups } from '../core/project.js'
+
+export default class Nodes extends Command {
+  static override summary = 'List the nodes of each group, as their providers report them'
+  static override strict = false
+  static override args = { group: Args.string({ description: 'Groups to list (default: all)' }) }
+  static override flags = projectFlags
+
+  async run(): Promise<void> {
+    const { argv, flags } = await this.parse(Nodes)
+    try {
+      const project = await openProject({
+        configFile: flags.config,
+        plugins: pluginInfos(this.config),
+        builtinCrates: [builtinCratesDir(this.config)],
+      })
+      const groups = selectGroups(project.config, argv as string[])
+      const providers = await openProviders(project, groups, createEventBus())
+      try {
+        const listing = await listGroupNodes(groups, providers)
+        if (flags.json) return this.log(JSON.stringify(listing, null, 2))
+        const table = [['GROUP', 'NAME', 'ADDRESS', 'STATE', 'PROVIDER', 'ID']]
+        for (const group of listing) {
+          if (group.error) table.push([group.group, '-', '-', `error: ${group.error}`, group.provider, '-'])
+          for (const n of group.nodes) {
+            const address = n.port && n.port !== 22 ? `${n.address}:${n.port}` : n.address
+            table.push([group.group, n.name, address, n.state ?? '-', group.provider, n.id])
+          }
+        }
+        const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)))
+        for (const row of table) this.log(row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd())
+      } finally {
+        await closeProviders(providers)
+      }
+    } catch (error) {
+      reportError(error)
+    }
+  }
+}

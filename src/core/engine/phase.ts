@@ -1,0 +1,168 @@
+import { randomBytes } from 'node:crypto'
+import { compilePhaseScript, describeAction, parsePhaseOutput, prepareActions } from '../actions/script.js'
+import type { Action } from '../actions/types.js'
+import type { CrateContextData, PublishedData } from '../crates/types.js'
+import type { ActionResult, NodePhaseResult, NodeStatus } from '../model/results.js'
+import { bootstrapEpilogue, bootstrapPrologue } from './bootstrap.js'
+import type { EngineOptions } from './options.js'
+import { type NodeSession, needsSudo } from './session.js'
+
+/** Shared by every node of a run: what the settings phase published, and who is in the run. */
+export interface RunShared {
+  published: PublishedData
+  nodes: CrateContextData['nodes']
+  /** Admin public keys per group, read once. */
+  adminKeys: Map<string, string | undefined>
+}
+
+/** A failure before any action ran (planning, connection), reported on the node. */
+export class PhaseError extends Error {
+  override name = 'PhaseError'
+}
+
+type Batch = { actions: Action[]; templateData: Record<string, unknown> }
+
+/** Ask each crate of the group for its actions in this phase, then add the group's own. */
+async function planNode(session: NodeSession, phase: string, options: EngineOptions, shared: RunShared) {
+  const { node, group } = session
+  const batches: Batch[] = []
+  const nodeData = {
+    name: node.name,
+    id: node.id,
+    group: node.group,
+    address: node.address,
+    provider: node.provider,
+    ...(node.root ? { root: node.root } : {}),
+    ...(node.tags ? { tags: node.tags } : {}),
+    facts: session.facts!,
+  }
+  const baseTemplate = { env: group.environment, node: nodeData }
+  if (phase === 'bootstrap') {
+    batches.push({ actions: bootstrapPrologue(group, node, shared.adminKeys.get(group.name)), templateData: baseTemplate })
+  }
+  for (const use of group.crates) {
+    const crate = options.crates.get(use.name)
+    if (!crate) throw new PhaseError(`crate "${use.name}" was not resolved`)
+    if (!(await options.runner.hasPhase(crate, phase))) continue
+    const data: CrateContextData = {
+      crate: use.name,
+      phase,
+      node: nodeData,
+      group: { name: group.name, count: group.count ?? 0, provider: group.provider },
+      settings: use.settings,
+      environment: group.environment,
+      published: shared.published,
+      nodes: shared.nodes,
+    }
+    let output: Awaited<ReturnType<typeof options.runner.runPhase>>
+    try {
+      output = await options.runner.runPhase(crate, data)
+    } catch (error) {
+      const e = error as Error
+      const where = `crate "${use.name}", phase ${phase}, node ${node.name}`
+      throw new PhaseError(`${where}: ${e.message}${e.stack ? `\n${indent(e.stack)}` : ''}`)
+    }
+    if (Object.keys(output.published).length > 0) {
+      const entry = (shared.published[node.name] ??= { group: group.name, facilities: {} })
+      Object.assign(entry.facilities, output.published)
+    }
+    batches.push({ actions: output.actions, templateData: { ...baseTemplate, settings: use.settings } })
+  }
+  const own = group.phases[phase]
+  if (own?.length) batches.push({ actions: own, templateData: baseTemplate })
+  if (phase === 'bootstrap') batches.push({ actions: bootstrapEpilogue(node), templateData: baseTemplate })
+
+  const prepared: Action[] = []
+  for (const batch of batches) {
+    if (batch.actions.length === 0) continue
+    prepared.push(...(await prepareActions(batch.actions, { baseDir: options.projectDir, templateData: batch.templateData })))
+  }
+  return prepared
+}
+
+const indent = (text: string) =>
+  text
+    .split('\n')
+    .map((l) => `    ${l}`)
+    .join('\n')
+
+function countResults(results: ActionResult[]): NodePhaseResult['counts'] {
+  const counts = { ok: 0, changed: 0, failed: 0, skipped: 0 }
+  for (const r of results) counts[r.status]++
+  return counts
+}
+
+/** Run one phase on one node: plan, one script over one channel, parse, report. */
+export async function runNodePhase(
+  session: NodeSession,
+  phase: string,
+  options: EngineOptions,
+  shared: RunShared,
+): Promise<NodePhaseResult> {
+  const started = Date.now()
+  const { node, group } = session
+  const base = { node: node.name, group: group.name, phase }
+  options.events.emit({ type: 'node:phase:start', group: group.name, phase, node: node.name })
+  const finish = (
+    status: NodeStatus,
+    actions: ActionResult[],
+    error?: NodePhaseResult['error'],
+  ): NodePhaseResult => {
+    const result: NodePhaseResult = {
+      ...base,
+      status,
+      actions,
+      counts: countResults(actions),
+      durationMs: Date.now() - started,
+      ...(error ? { error } : {}),
+    }
+    options.events.emit({ type: 'node:phase:end', result })
+    return result
+  }
+
+  let actions: Action[]
+  try {
+    actions = await planNode(session, phase, options, shared)
+  } catch (error) {
+    return finish('failed', [], { message: (error as Error).message })
+  }
+  if (actions.length === 0) return finish('ok', [])
+
+  const nonce = randomBytes(8).toString('hex')
+  let results: ActionResult[]
+  try {
+    const script = compilePhaseScript(actions, { facts: session.facts!, dryRun: options.dryRun, nonce })
+    const output = await session.connection!.run(script, { sudo: needsSudo(session), signal: options.abort })
+    results = parsePhaseOutput(output.stdout, output.stderr, output.code, actions, nonce)
+  } catch (error) {
+    if (options.abort.aborted) {
+      const skipped = actions.map((a, index) => skippedResult(a, index, 'interrupted'))
+      return finish('interrupted', skipped, { message: 'interrupted' })
+    }
+    return finish('failed', [], { message: (error as Error).message })
+  }
+  for (const result of results) {
+    options.events.emit({ type: 'node:action', group: group.name, phase, node: node.name, result })
+  }
+  const failed = results.find((r) => r.status === 'failed')
+  if (failed) {
+    return finish('failed', results, {
+      message: `${failed.summary}: ${failed.message}`,
+      action: failed.index,
+      ...(failed.exitCode !== undefined ? { exitCode: failed.exitCode } : {}),
+      ...(failed.output ? { stderr: failed.output } : {}),
+    })
+  }
+  return finish(results.some((r) => r.status === 'changed') ? 'changed' : 'ok', results)
+}
+
+function skippedResult(action: Action, index: number, message: string): ActionResult {
+  return {
+    index,
+    ...(action.id ? { id: action.id } : {}),
+    type: action.type,
+    summary: describeAction(action),
+    status: 'skipped',
+    message,
+  }
+}

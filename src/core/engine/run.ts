@@ -1,0 +1,279 @@
+import pLimit from 'p-limit'
+import type { GroupSpec } from '../model/group.js'
+import type { Node } from '../model/node.js'
+import type { GroupResult, NodePhaseResult, RunResult } from '../model/results.js'
+import { adminPublicKey } from './bootstrap.js'
+import { splitBatches } from './batches.js'
+import { planCount } from './counts.js'
+import type { EngineOptions } from './options.js'
+import { type RunShared, runNodePhase } from './phase.js'
+import { type NodeSession, openSession, switchToAdmin } from './session.js'
+
+interface GroupState {
+  spec: GroupSpec
+  result: GroupResult
+  sessions: NodeSession[]
+  /** Only the settings phase runs (consider). */
+  considerOnly: boolean
+}
+
+/** `lift`: run phases on the nodes that exist; nothing is created or destroyed. */
+export function runLift(options: EngineOptions): Promise<RunResult> {
+  return run('lift', options)
+}
+
+/** `converge`: adjust counts, bootstrap new nodes, then run settings, configure and extra phases on all. */
+export function runConverge(options: EngineOptions): Promise<RunResult> {
+  return run('converge', options)
+}
+
+async function run(command: 'lift' | 'converge', options: EngineOptions): Promise<RunResult> {
+  const startedAt = new Date()
+  const { events } = options
+  events.emit({ type: 'run:start', command, groups: options.groups.map((g) => g.name), dryRun: options.dryRun })
+  const states: GroupState[] = [
+    ...options.groups.map((spec) => newState(spec, false)),
+    ...(options.consider ?? [])
+      .filter((c) => !options.groups.some((g) => g.name === c.name))
+      .map((spec) => newState(spec, true)),
+  ]
+  const shared: RunShared = { published: {}, nodes: [], adminKeys: new Map() }
+
+  // Inventory: every group's nodes, counts adjusted on converge (groups in parallel).
+  await Promise.all(states.map((state) => inventory(state, command, options)))
+  const live = () => states.flatMap((s) => s.sessions).filter((s) => !s.failed)
+  shared.nodes = live().map((s) => ({ name: s.node.name, group: s.node.group, address: s.node.address }))
+  for (const state of states) {
+    try {
+      shared.adminKeys.set(state.spec.name, await adminPublicKey(state.spec, options.projectDir))
+    } catch (error) {
+      failGroup(state, (error as Error).message, options)
+    }
+  }
+
+  const limit = pLimit(Math.max(1, options.concurrency))
+  const totalNodes = states.reduce((n, s) => n + s.sessions.length, 0)
+  let failures = 0
+  const overFailLimit = () =>
+    options.maxFailPercent !== undefined && totalNodes > 0 && (failures * 100) / totalNodes > options.maxFailPercent
+  const stopped = () => options.stop.aborted || options.abort.aborted || overFailLimit()
+
+  // Connect every node once; facts and the bootstrap marker come back in the same round trip.
+  await Promise.all(
+    live().map((session) =>
+      limit(async () => {
+        if (stopped()) return markInterrupted(session)
+        try {
+          await openSession(session, options.transport)
+        } catch (error) {
+          failures++
+          recordFailure(session, 'connect', (error as Error).message, options, states)
+        }
+      }),
+    ),
+  )
+
+  const phases: { name: string; sessions: () => NodeSession[] }[] = []
+  if (command === 'converge') {
+    phases.push({ name: 'bootstrap', sessions: () => live().filter((s) => !s.bootstrapped && !isConsider(s, states)) })
+  }
+  phases.push({ name: 'settings', sessions: live })
+  for (const phase of options.phases) {
+    if (phase === 'bootstrap' || phase === 'settings') continue
+    phases.push({ name: phase, sessions: () => live().filter((s) => !isConsider(s, states)) })
+  }
+
+  for (const phase of phases) {
+    if (stopped()) break
+    const sessions = phase.sessions()
+    if (sessions.length === 0) continue
+    const byGroup = new Map<string, NodeSession[]>()
+    for (const s of sessions) byGroup.set(s.group.name, [...(byGroup.get(s.group.name) ?? []), s])
+    for (const [group, members] of byGroup) {
+      events.emit({ type: 'phase:start', group, phase: phase.name, nodes: members.map((m) => m.node.name) })
+    }
+    for (const batch of splitBatches(sessions, options.batch)) {
+      if (stopped()) break
+      await Promise.all(
+        batch.map((session) =>
+          limit(async () => {
+            if (stopped()) return markInterrupted(session)
+            const result = await runNodePhase(session, phase.name, options, shared)
+            stateOf(session, states).result.phases.push(result)
+            if (result.status === 'failed' || result.status === 'interrupted') {
+              if (result.status === 'failed') failures++
+              session.failed = true
+              session.failedPhase = phase.name
+              return
+            }
+            if (phase.name === 'bootstrap') {
+              session.bootstrapped = !options.dryRun
+              if (!options.dryRun) {
+                await switchToAdmin(session, options.transport).catch((error: Error) => {
+                  failures++
+                  recordFailure(session, 'bootstrap', `cannot log in as the admin user: ${error.message}`, options, states)
+                })
+              }
+            }
+          }),
+        ),
+      )
+    }
+    for (const group of byGroup.keys()) events.emit({ type: 'phase:end', group, phase: phase.name })
+  }
+
+  await Promise.all(states.flatMap((s) => s.sessions).map((s) => s.connection?.close().catch(() => {})))
+
+  for (const state of states) {
+    state.result.nodes = state.sessions.map((s) => ({
+      name: s.node.name,
+      address: s.node.address,
+      status: nodeStatus(s, state.result.phases),
+      ...(s.failedPhase ? { failedPhase: s.failedPhase } : {}),
+    }))
+  }
+  const interrupted = options.stop.aborted || options.abort.aborted
+  const groups = states.map((s) => s.result)
+  const result: RunResult = {
+    command,
+    dryRun: options.dryRun,
+    startedAt: startedAt.toISOString(),
+    durationMs: Date.now() - startedAt.getTime(),
+    groups,
+    ok: !interrupted && groups.every((g) => !g.error && g.nodes.every((n) => n.status !== 'failed')),
+    interrupted,
+  }
+  events.emit({ type: 'run:end', result })
+  return result
+}
+
+function newState(spec: GroupSpec, considerOnly: boolean): GroupState {
+  return {
+    spec,
+    considerOnly,
+    sessions: [],
+    result: { name: spec.name, provider: spec.provider, created: [], destroyed: [], nodes: [], phases: [] },
+  }
+}
+
+const stateOf = (session: NodeSession, states: GroupState[]) => states.find((s) => s.spec === session.group)!
+const isConsider = (session: NodeSession, states: GroupState[]) => stateOf(session, states).considerOnly
+
+function failGroup(state: GroupState, message: string, options: EngineOptions) {
+  state.result.error = message
+  for (const s of state.sessions) s.failed = true
+  options.events.emit({ type: 'group:error', group: state.spec.name, message })
+}
+
+function recordFailure(
+  session: NodeSession,
+  phase: string,
+  message: string,
+  options: EngineOptions,
+  states: GroupState[],
+) {
+  session.failed = true
+  session.failedPhase = phase
+  const result: NodePhaseResult = {
+    node: session.node.name,
+    group: session.group.name,
+    phase,
+    status: 'failed',
+    actions: [],
+    counts: { ok: 0, changed: 0, failed: 0, skipped: 0 },
+    durationMs: 0,
+    error: { message },
+  }
+  options.events.emit({ type: 'node:phase:end', result })
+  // Kept with the group's phases so the report shows why the node dropped out.
+  stateOf(session, states).result.phases.push(result)
+}
+
+function markInterrupted(session: NodeSession) {
+  session.failed = true
+  session.failedPhase ??= 'interrupted'
+}
+
+function nodeStatus(session: NodeSession, phases: NodePhaseResult[]): GroupResult['nodes'][number]['status'] {
+  const mine = phases.filter((p) => p.node === session.node.name)
+  if (mine.some((p) => p.status === 'failed')) return 'failed'
+  if (mine.some((p) => p.status === 'interrupted') || session.failedPhase === 'interrupted') return 'interrupted'
+  if (mine.some((p) => p.status === 'changed')) return 'changed'
+  return 'ok'
+}
+
+/** List a group's nodes; on converge, create the shortfall and destroy the surplus first. */
+async function inventory(state: GroupState, command: 'lift' | 'converge', options: EngineOptions): Promise<void> {
+  const { spec } = state
+  const { events } = options
+  events.emit({ type: 'group:start', group: spec.name, provider: spec.provider })
+  const provider = options.providers.get(spec.provider)
+  if (!provider) return failGroup(state, `provider "${spec.provider}" is not available`, options)
+  let nodes: Node[]
+  try {
+    nodes = await provider.listNodes({ group: spec.name })
+  } catch (error) {
+    return failGroup(state, `listing nodes failed: ${(error as Error).message}`, options)
+  }
+  const fresh = new Set<Node>()
+  const desired = options.counts?.[spec.name] ?? spec.count
+  if (command === 'converge' && !state.considerOnly && desired !== undefined) {
+    const plan = planCount(nodes, desired)
+    events.emit({
+      type: 'group:nodes',
+      group: spec.name,
+      existing: nodes.length,
+      desired,
+      create: plan.create,
+      destroy: plan.destroy.length,
+    })
+    if (plan.create > 0 || plan.destroy.length > 0) {
+      if (options.dryRun) {
+        events.emit({
+          type: 'log',
+          level: 'info',
+          group: spec.name,
+          message: `would create ${plan.create} and destroy ${plan.destroy.length} node(s)`,
+        })
+      } else {
+        const cannot = plan.create > 0 ? !provider.createNodes : !provider.destroyNodes
+        if (cannot) {
+          return failGroup(
+            state,
+            `count ${desired} cannot be met: provider "${spec.provider}" has ${nodes.length} node(s) for this group and cannot ${plan.create > 0 ? 'create' : 'destroy'} nodes`,
+            options,
+          )
+        }
+        const controller = new AbortController()
+        const onAbort = () => controller.abort()
+        options.abort.addEventListener('abort', onAbort, { once: true })
+        try {
+          if (plan.destroy.length > 0) {
+            await provider.destroyNodes!(plan.destroy, controller.signal)
+            for (const node of plan.destroy) {
+              state.result.destroyed.push(node.name)
+              events.emit({ type: 'node:destroyed', group: spec.name, node })
+            }
+            nodes = nodes.filter((n) => !plan.destroy.includes(n))
+          }
+          if (plan.create > 0) {
+            const created = await provider.createNodes!(spec, plan.create, controller.signal)
+            for (const node of created) {
+              fresh.add(node)
+              state.result.created.push(node.name)
+              events.emit({ type: 'node:created', group: spec.name, node })
+            }
+            nodes = [...nodes, ...created]
+          }
+        } catch (error) {
+          return failGroup(state, (error as Error).message, options)
+        } finally {
+          options.abort.removeEventListener('abort', onAbort)
+        }
+      }
+    }
+  } else {
+    events.emit({ type: 'group:nodes', group: spec.name, existing: nodes.length, create: 0, destroy: 0 })
+  }
+  state.sessions = nodes.map((node) => ({ node, group: spec, isNew: fresh.has(node), bootstrapped: false, failed: false }))
+}

@@ -1,0 +1,90 @@
+import { randomBytes } from 'node:crypto'
+import { loadConfig, type LoadedConfig } from './config/load.js'
+import { resolveCrates } from './crates/resolve.js'
+import type { ResolvedCrate } from './crates/types.js'
+import type { EventSink } from './events.js'
+import type { GroupSpec } from './model/group.js'
+import { collectProviderTypes, loadAllFactories, type PluginInfo } from './providers/registry.js'
+import type { Provider, ProviderFactory } from './providers/types.js'
+
+/** A loaded project: its config, provider factories and the crates its groups use. */
+export interface Project {
+  config: LoadedConfig
+  factories: Map<string, ProviderFactory>
+  crates: Map<string, ResolvedCrate>
+}
+
+/** Raised for a group name on the command line that forklift.yaml does not define. */
+export class UsageError extends Error {
+  override name = 'UsageError'
+}
+
+/** Load forklift.yaml against the installed provider types and resolve the crates it names. */
+export async function openProject(options: {
+  configFile: string
+  plugins: PluginInfo[]
+  envFiles?: string[]
+  sets?: string[]
+  /** Extra crate folders searched after the project's own path (built-in crates). */
+  builtinCrates?: string[]
+}): Promise<Project> {
+  const factories = await loadAllFactories(collectProviderTypes(options.plugins))
+  const providerTypes = new Map(
+    [...collectProviderTypes(options.plugins).values()].map((t) => [
+      t.type,
+      { settingsSchema: factories.get(t.type)!.settingsSchema, plugin: t.plugin },
+    ]),
+  )
+  const config = await loadConfig(options.configFile, {
+    providerTypes,
+    envFiles: options.envFiles ?? [],
+    sets: options.sets ?? [],
+  })
+  const names = config.groups.flatMap((g) => g.crates.map((c) => c.name))
+  const crates = await resolveCrates(names, [...config.cratePath, ...(options.builtinCrates ?? [])])
+  return { config, factories, crates }
+}
+
+/** Pick groups by name (all when none given); an unknown name is a usage error listing the known ones. */
+export function selectGroups(config: LoadedConfig, names: string[]): GroupSpec[] {
+  if (names.length === 0) return config.groups
+  const known = new Map(config.groups.map((g) => [g.name, g]))
+  return names.map((name) => {
+    const group = known.get(name)
+    if (!group) {
+      throw new UsageError(`no group "${name}" in ${config.file}; groups: ${[...known.keys()].join(', ') || '(none)'}`)
+    }
+    return group
+  })
+}
+
+/** Instantiate the providers the given groups use, once each. */
+export async function openProviders(
+  project: Project,
+  groups: GroupSpec[],
+  events: EventSink,
+): Promise<Map<string, Provider>> {
+  const runId = randomBytes(6).toString('hex')
+  const out = new Map<string, Provider>()
+  for (const name of new Set(groups.map((g) => g.provider))) {
+    const instance = project.config.providers[name]!
+    const factory = project.factories.get(instance.type)!
+    out.set(
+      name,
+      await factory.create({
+        name,
+        project: project.config.project,
+        projectDir: project.config.dir,
+        settings: instance.settings,
+        runId,
+        log: (message) => events.emit({ type: 'log', level: 'info', message: `${name}: ${message}` }),
+      }),
+    )
+  }
+  return out
+}
+
+/** Release every provider's clients. */
+export async function closeProviders(providers: Map<string, Provider>): Promise<void> {
+  await Promise.all([...providers.values()].map((p) => p.close?.().catch(() => {})))
+}

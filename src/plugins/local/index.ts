@@ -1,0 +1,23 @@
+import { z } from 'zod'
+import { defineProvider } from '../../core/providers/types.js'
+import { createLocalProvider } from './provider.js'
+
+const settingsSchema = z
+  .object({
+    root: z
+      .string()
+      .optional()
+      .describe('Folder that holds one sub-folder per node; without it the only node is this machine itself.'),
+    sudo: z.boolean().optional().describe('Run scripts through sudo -n (for a non-root user managing this machine).'),
+  })
+  .strict()
+
+export type LocalSettings = z.infer<typeof settingsSchema>
+
+export default defineProvider({
+  type: 'local',
+  description: 'This machine: either the machine itself, or folders under `root`, one a node',
+  canCreate: true,
+  settingsSchema,
+  create: (context) => createLocalProvider(context, settingsSchema.parse(context.settings)),
+})
