@@ -15,7 +15,9 @@ function collect(dir) {
 }
 
 const roots = process.argv.slice(2)
-const files = (roots.length ? roots : ['dist/test']).flatMap((r) => (r.endsWith('.js') ? [r] : collect(r))).sort()
+const files = (roots.length ? roots : ['dist/test'])
+  .flatMap((r) => (r.endsWith('.js') ? [r] : collect(r)))
+  .sort()
 const concurrency = process.env.FORKLIFT_TEST_CONCURRENCY ?? '2'
 const result = spawnSync(
   process.execPath,

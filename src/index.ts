@@ -7,7 +7,7 @@ export type {
   PhaseFunction,
 } from './core/crates/types.js'
 export { defineCrate } from './core/crates/types.js'
-export type { Facts, Node } from './core/model/node.js'
 export type { GroupSpec, NodeSpec } from './core/model/group.js'
+export type { Facts, Node } from './core/model/node.js'
 export type { Provider, ProviderContext, ProviderFactory } from './core/providers/types.js'
 export { defineProvider } from './core/providers/types.js'

@@ -2,7 +2,7 @@ import { homedir } from 'node:os'
 import { join } from 'node:path'
 import type { Config } from '@oclif/core'
 import { createRedactor } from '../core/config/environment.js'
-import { createInProcessRunner } from '../core/crates/in-process-runner.js'
+import { createPodCrateRunner } from '../core/crates/pod-runner.js'
 import { parseBatch } from '../core/engine/batches.js'
 import type { EngineOptions } from '../core/engine/options.js'
 import { runConverge, runLift } from '../core/engine/run.js'
@@ -57,7 +57,8 @@ export async function runCommand(
   flags: RunFlags,
 ): Promise<number> {
   const batch = flags.batch === undefined ? undefined : parseBatch(flags.batch)
-  if (flags.batch !== undefined && !batch) throw new UsageError(`--batch ${flags.batch}: expected N or N% (1–100)`)
+  if (flags.batch !== undefined && !batch)
+    throw new UsageError(`--batch ${flags.batch}: expected N or N% (1–100)`)
   const counts = parseCounts(flags.count ?? [])
 
   const project = await openProject({
@@ -86,7 +87,8 @@ export async function runCommand(
   process.on('SIGINT', onSigint)
 
   const providers = await openProviders(project, [...groups, ...consider], bus)
-  const runner = createInProcessRunner()
+  // Every crate runs sandboxed in a pod; crates with one dependency set share one pool for the whole run.
+  const runner = createPodCrateRunner({ crates: project.crates.values() })
   let result: RunResult
   try {
     const options: EngineOptions = {

@@ -1,6 +1,6 @@
 import { Args, Command, Flags } from '@oclif/core'
-import { runFlags } from '../cli/flags.js'
 import { reportError } from '../cli/errors.js'
+import { runFlags } from '../cli/flags.js'
 import { runCommand } from '../cli/run-engine.js'
 
 export default class Converge extends Command {

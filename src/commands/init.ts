@@ -8,10 +8,17 @@ export default class Init extends Command {
   static override summary = 'Write a starter project (or a plugin skeleton) from a template'
   static override args = { dir: Args.string({ description: 'Folder to write into', default: '.' }) }
   static override flags = {
-    template: Flags.string({ char: 't', description: 'Template: project or provider-plugin', default: 'project' }),
+    template: Flags.string({
+      char: 't',
+      description: 'Template: project or provider-plugin',
+      default: 'project',
+    }),
     name: Flags.string({ description: 'Name to use (default: the folder name)' }),
   }
-  static override examples = ['<%= config.bin %> init myinfra', '<%= config.bin %> init --template provider-plugin forklift-provider-acme']
+  static override examples = [
+    '<%= config.bin %> init myinfra',
+    '<%= config.bin %> init --template provider-plugin forklift-provider-acme',
+  ]
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Init)

@@ -35,7 +35,13 @@ export default class Nodes extends Command {
           }
         }
         const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)))
-        for (const row of table) this.log(row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd())
+        for (const row of table)
+          this.log(
+            row
+              .map((cell, i) => cell.padEnd(widths[i]!))
+              .join('  ')
+              .trimEnd(),
+          )
       } finally {
         await closeProviders(providers)
       }

@@ -14,15 +14,23 @@ export default class Providers extends Command {
       const rows = await Promise.all(
         types.map(async (t) => {
           const factory = await loadProviderFactory(t)
-          return { type: t.type, plugin: t.plugin, version: t.version, canCreate: factory.canCreate, description: factory.description }
+          return {
+            type: t.type,
+            plugin: t.plugin,
+            version: t.version,
+            canCreate: factory.canCreate,
+            description: factory.description,
+          }
         }),
       )
       rows.sort((a, b) => a.type.localeCompare(b.type))
       if (flags.json) return this.log(JSON.stringify(rows, null, 2))
       const table = [['TYPE', 'PLUGIN', 'VERSION', 'CREATES NODES', 'DESCRIPTION']]
-      for (const r of rows) table.push([r.type, r.plugin, r.version, r.canCreate ? 'yes' : 'no', r.description])
+      for (const r of rows)
+        table.push([r.type, r.plugin, r.version, r.canCreate ? 'yes' : 'no', r.description])
       const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)))
-      for (const row of table) this.log(row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  '))
+      for (const row of table)
+        this.log(row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  '))
     } catch (error) {
       reportError(error)
     }

@@ -12,7 +12,10 @@ export default class Schema extends Command {
     await this.parse(Schema)
     try {
       const factories = await loadAllFactories(collectProviderTypes(pluginInfos(this.config)))
-      const providers = [...factories.values()].map((f) => ({ type: f.type, settingsSchema: f.settingsSchema }))
+      const providers = [...factories.values()].map((f) => ({
+        type: f.type,
+        settingsSchema: f.settingsSchema,
+      }))
       this.log(JSON.stringify(jsonSchema(providers), null, 2))
     } catch (error) {
       reportError(error)

@@ -5,7 +5,14 @@ import type { ActionResult, NodePhaseResult, RunResult } from './model/results.j
 export type ForkliftEvent =
   | { type: 'run:start'; command: 'lift' | 'converge'; groups: string[]; dryRun: boolean }
   | { type: 'group:start'; group: string; provider: string }
-  | { type: 'group:nodes'; group: string; existing: number; desired?: number; create: number; destroy: number }
+  | {
+      type: 'group:nodes'
+      group: string
+      existing: number
+      desired?: number
+      create: number
+      destroy: number
+    }
   | { type: 'group:error'; group: string; message: string }
   | { type: 'node:created'; group: string; node: Node }
   | { type: 'node:destroyed'; group: string; node: Node }

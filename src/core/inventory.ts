@@ -12,10 +12,17 @@ export interface GroupListing {
 }
 
 /** List every group's nodes through its provider, groups in parallel. */
-export function listGroupNodes(groups: GroupSpec[], providers: Map<string, Provider>): Promise<GroupListing[]> {
+export function listGroupNodes(
+  groups: GroupSpec[],
+  providers: Map<string, Provider>,
+): Promise<GroupListing[]> {
   return Promise.all(
     groups.map(async (group) => {
-      const base = { group: group.name, provider: group.provider, ...(group.count !== undefined ? { count: group.count } : {}) }
+      const base = {
+        group: group.name,
+        provider: group.provider,
+        ...(group.count !== undefined ? { count: group.count } : {}),
+      }
       try {
         return { ...base, nodes: await providers.get(group.provider)!.listNodes({ group: group.name }) }
       } catch (error) {

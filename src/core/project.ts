@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { loadConfig, type LoadedConfig } from './config/load.js'
+import { type LoadedConfig, loadConfig } from './config/load.js'
 import { resolveCrates } from './crates/resolve.js'
 import type { ResolvedCrate } from './crates/types.js'
 import type { EventSink } from './events.js'
@@ -52,7 +52,9 @@ export function selectGroups(config: LoadedConfig, names: string[]): GroupSpec[]
   return names.map((name) => {
     const group = known.get(name)
     if (!group) {
-      throw new UsageError(`no group "${name}" in ${config.file}; groups: ${[...known.keys()].join(', ') || '(none)'}`)
+      throw new UsageError(
+        `no group "${name}" in ${config.file}; groups: ${[...known.keys()].join(', ') || '(none)'}`,
+      )
     }
     return group
   })

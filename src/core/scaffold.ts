@@ -1,4 +1,4 @@
-import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { dirname, join, relative } from 'node:path'
 import { UsageError } from './project.js'
 
@@ -22,7 +22,11 @@ export async function listTemplates(templatesDir: string): Promise<string[]> {
  * Copy a template folder into target, replacing `__NAME__` with the project name. Refuses before writing
  * anything when a file would be overwritten. Returns the files written, relative to target.
  */
-export async function writeTemplate(templateDir: string, target: string, vars: { name: string }): Promise<string[]> {
+export async function writeTemplate(
+  templateDir: string,
+  target: string,
+  vars: { name: string },
+): Promise<string[]> {
   const files = await listFiles(templateDir)
   const plan = files.map((file) => {
     // npm drops files named .gitignore from packages, so templates keep them as `_gitignore`.
@@ -31,7 +35,8 @@ export async function writeTemplate(templateDir: string, target: string, vars: {
   })
   const clashes: string[] = []
   for (const { rel, dest } of plan) if (await stat(dest).catch(() => null)) clashes.push(rel)
-  if (clashes.length) throw new UsageError(`${target}: would overwrite ${clashes.join(', ')}; nothing was written`)
+  if (clashes.length)
+    throw new UsageError(`${target}: would overwrite ${clashes.join(', ')}; nothing was written`)
   for (const { file, dest } of plan) {
     await mkdir(dirname(dest), { recursive: true })
     const content = (await readFile(file, 'utf8')).replaceAll('__NAME__', vars.name)

@@ -1,5 +1,5 @@
-import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 
 /** The repository root (tests run from dist/test/…, fixtures stay in test/fixtures). */
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url))

@@ -20,7 +20,8 @@ export function formatFailure(result: NodePhaseResult): string {
   const error = result.error
   if (!error) return 'failed'
   let text = error.message
-  if (error.exitCode !== undefined && !text.includes(`exit ${error.exitCode}`)) text += ` (exit ${error.exitCode})`
+  if (error.exitCode !== undefined && !text.includes(`exit ${error.exitCode}`))
+    text += ` (exit ${error.exitCode})`
   if (error.stderr?.trim()) {
     text += `\n${error.stderr
       .trimEnd()

@@ -9,7 +9,10 @@ export function plainRenderer(write: (line: string) => void, verbose: boolean) {
   return (event: ForkliftEvent) => {
     switch (event.type) {
       case 'run:start':
-        line('forklift', `${event.command}${event.dryRun ? ' (dry run)' : ''}: ${event.groups.join(', ') || 'no groups'}`)
+        line(
+          'forklift',
+          `${event.command}${event.dryRun ? ' (dry run)' : ''}: ${event.groups.join(', ') || 'no groups'}`,
+        )
         break
       case 'group:nodes':
         line(
@@ -23,7 +26,10 @@ export function plainRenderer(write: (line: string) => void, verbose: boolean) {
         line(event.group, `ERROR ${event.message}`)
         break
       case 'node:created':
-        line(event.node.name, `created (${event.node.address}${event.node.port ? `:${event.node.port}` : ''})`)
+        line(
+          event.node.name,
+          `created (${event.node.address}${event.node.port ? `:${event.node.port}` : ''})`,
+        )
         break
       case 'node:destroyed':
         line(event.node.name, 'destroyed')
@@ -33,18 +39,25 @@ export function plainRenderer(write: (line: string) => void, verbose: boolean) {
         break
       case 'node:action':
         if (verbose || event.result.status === 'failed') {
-          line(event.node, `  ${event.result.status.padEnd(7)} ${event.result.summary}${event.result.message ? `: ${event.result.message}` : ''}`)
+          line(
+            event.node,
+            `  ${event.result.status.padEnd(7)} ${event.result.summary}${event.result.message ? `: ${event.result.message}` : ''}`,
+          )
           if (verbose && event.result.diff) write(indentBlock(event.result.diff))
         }
         break
       case 'node:phase:end': {
         const r = event.result
         if (r.status === 'failed') line(r.node, `${r.phase} FAILED: ${formatFailure(r)}`)
-        else line(r.node, `${r.phase} ${r.status} (${formatCounts(r.counts)}) ${formatDuration(r.durationMs)}`)
+        else
+          line(r.node, `${r.phase} ${r.status} (${formatCounts(r.counts)}) ${formatDuration(r.durationMs)}`)
         break
       }
       case 'log':
-        line(event.node ?? event.group ?? 'forklift', `${event.level === 'warn' ? 'WARN ' : ''}${event.message}`)
+        line(
+          event.node ?? event.group ?? 'forklift',
+          `${event.level === 'warn' ? 'WARN ' : ''}${event.message}`,
+        )
         break
       case 'interrupt':
         line(
@@ -72,7 +85,10 @@ const indentBlock = (text: string) =>
 
 /** The closing summary: per group node counts, then every failure. */
 export function summary(result: RunResult): string[] {
-  const out = ['', `${result.command} ${result.ok ? 'done' : result.interrupted ? 'interrupted' : 'failed'} in ${formatDuration(result.durationMs)}`]
+  const out = [
+    '',
+    `${result.command} ${result.ok ? 'done' : result.interrupted ? 'interrupted' : 'failed'} in ${formatDuration(result.durationMs)}`,
+  ]
   for (const group of result.groups) {
     const by = (s: string) => group.nodes.filter((n) => n.status === s).length
     const parts = [`${group.nodes.length} node(s)`]

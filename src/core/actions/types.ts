@@ -27,7 +27,8 @@ export interface FileAction extends ActionBase {
   type: 'file'
   path: string
   state?: Presence
-  content?: string
+  /** Bytes are written as given; a string is written as UTF-8. */
+  content?: string | Uint8Array
   mode?: string
   owner?: string
   group?: string
@@ -56,7 +57,7 @@ export interface RemoteFileAction extends ActionBase {
   path: string
   state?: Presence
   /** Exactly one source: content, template (rendered with settings and environment), localFile or url. */
-  content?: string
+  content?: string | Uint8Array
   template?: string
   localFile?: string
   url?: string
@@ -88,7 +89,8 @@ export interface PackageSourceAction extends ActionBase {
   type: 'package-source'
   name: string
   state?: Presence
-  apt?: { uri: string; suite: string; components?: string[]; key?: string; arch?: string }
+  /** `key` is the repository's ASCII-armored public key; `trusted` marks an unsigned repository as trusted. */
+  apt?: { uri: string; suite: string; components?: string[]; key?: string; arch?: string; trusted?: boolean }
   yum?: { baseurl: string; gpgkey?: string }
 }
 

@@ -27,7 +27,9 @@ export function makeCrateContext(data: CrateContextData, published: Record<strin
         const value = readPath(data.environment, path)
         if (value !== undefined) return value as T
         if (fallback.length > 0) return fallback[0] as T
-        throw new Error(`crate "${data.crate}": environment key "${path}" is missing (and no default was given)`)
+        throw new Error(
+          `crate "${data.crate}": environment key "${path}" is missing (and no default was given)`,
+        )
       },
     },
     publish(facility, value) {

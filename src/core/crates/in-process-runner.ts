@@ -34,7 +34,9 @@ export function createInProcessRunner(): CrateRunner {
       const settings = { ...(definition.defaults ?? {}), ...data.settings }
       const actions = await fn(makeCrateContext({ ...data, settings }, published))
       if (!Array.isArray(actions)) {
-        throw new CrateError(`crate "${crate.name}" phase ${data.phase} returned ${typeof actions}, not a list of actions`)
+        throw new CrateError(
+          `crate "${crate.name}" phase ${data.phase} returned ${typeof actions}, not a list of actions`,
+        )
       }
       return { actions, published }
     },

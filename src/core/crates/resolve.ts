@@ -37,11 +37,16 @@ export async function resolveCrate(name: string, searchPath: string[]): Promise<
     }
     throw new CrateError(`crate "${name}": ${dir} has no entry module (${main})`)
   }
-  throw new CrateError(`crate "${name}" not found; searched: ${searchPath.join(', ') || '(empty crate path)'}`)
+  throw new CrateError(
+    `crate "${name}" not found; searched: ${searchPath.join(', ') || '(empty crate path)'}`,
+  )
 }
 
 /** Resolve every distinct crate name once. */
-export async function resolveCrates(names: Iterable<string>, searchPath: string[]): Promise<Map<string, ResolvedCrate>> {
+export async function resolveCrates(
+  names: Iterable<string>,
+  searchPath: string[],
+): Promise<Map<string, ResolvedCrate>> {
   const out = new Map<string, ResolvedCrate>()
   for (const name of new Set(names)) out.set(name, await resolveCrate(name, searchPath))
   return out

@@ -1,4 +1,4 @@
-import type { ResolvedCrate, CrateRunner } from '../crates/types.js'
+import type { CrateRunner, ResolvedCrate } from '../crates/types.js'
 import type { EventSink } from '../events.js'
 import type { GroupSpec } from '../model/group.js'
 import type { Provider } from '../providers/types.js'

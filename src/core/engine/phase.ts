@@ -38,7 +38,10 @@ async function planNode(session: NodeSession, phase: string, options: EngineOpti
   }
   const baseTemplate = { env: group.environment, node: nodeData }
   if (phase === 'bootstrap') {
-    batches.push({ actions: bootstrapPrologue(group, node, shared.adminKeys.get(group.name)), templateData: baseTemplate })
+    batches.push({
+      actions: bootstrapPrologue(group, node, shared.adminKeys.get(group.name)),
+      templateData: baseTemplate,
+    })
   }
   for (const use of group.crates) {
     const crate = options.crates.get(use.name)
@@ -63,8 +66,9 @@ async function planNode(session: NodeSession, phase: string, options: EngineOpti
       throw new PhaseError(`${where}: ${e.message}${e.stack ? `\n${indent(e.stack)}` : ''}`)
     }
     if (Object.keys(output.published).length > 0) {
-      const entry = (shared.published[node.name] ??= { group: group.name, facilities: {} })
+      const entry = shared.published[node.name] ?? { group: group.name, facilities: {} }
       Object.assign(entry.facilities, output.published)
+      shared.published[node.name] = entry
     }
     batches.push({ actions: output.actions, templateData: { ...baseTemplate, settings: use.settings } })
   }
@@ -75,7 +79,12 @@ async function planNode(session: NodeSession, phase: string, options: EngineOpti
   const prepared: Action[] = []
   for (const batch of batches) {
     if (batch.actions.length === 0) continue
-    prepared.push(...(await prepareActions(batch.actions, { baseDir: options.projectDir, templateData: batch.templateData })))
+    prepared.push(
+      ...(await prepareActions(batch.actions, {
+        baseDir: options.projectDir,
+        templateData: batch.templateData,
+      })),
+    )
   }
   return prepared
 }

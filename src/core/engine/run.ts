@@ -1,9 +1,10 @@
+import { resolve } from 'node:path'
 import pLimit from 'p-limit'
 import type { GroupSpec } from '../model/group.js'
 import type { Node } from '../model/node.js'
 import type { GroupResult, NodePhaseResult, RunResult } from '../model/results.js'
-import { adminPublicKey } from './bootstrap.js'
 import { splitBatches } from './batches.js'
+import { adminPublicKey } from './bootstrap.js'
 import { planCount } from './counts.js'
 import type { EngineOptions } from './options.js'
 import { type RunShared, runNodePhase } from './phase.js'
@@ -30,7 +31,12 @@ export function runConverge(options: EngineOptions): Promise<RunResult> {
 async function run(command: 'lift' | 'converge', options: EngineOptions): Promise<RunResult> {
   const startedAt = new Date()
   const { events } = options
-  events.emit({ type: 'run:start', command, groups: options.groups.map((g) => g.name), dryRun: options.dryRun })
+  events.emit({
+    type: 'run:start',
+    command,
+    groups: options.groups.map((g) => g.name),
+    dryRun: options.dryRun,
+  })
   const states: GroupState[] = [
     ...options.groups.map((spec) => newState(spec, false)),
     ...(options.consider ?? [])
@@ -55,7 +61,9 @@ async function run(command: 'lift' | 'converge', options: EngineOptions): Promis
   const totalNodes = states.reduce((n, s) => n + s.sessions.length, 0)
   let failures = 0
   const overFailLimit = () =>
-    options.maxFailPercent !== undefined && totalNodes > 0 && (failures * 100) / totalNodes > options.maxFailPercent
+    options.maxFailPercent !== undefined &&
+    totalNodes > 0 &&
+    (failures * 100) / totalNodes > options.maxFailPercent
   const stopped = () => options.stop.aborted || options.abort.aborted || overFailLimit()
 
   // Connect every node once; facts and the bootstrap marker come back in the same round trip.
@@ -75,7 +83,10 @@ async function run(command: 'lift' | 'converge', options: EngineOptions): Promis
 
   const phases: { name: string; sessions: () => NodeSession[] }[] = []
   if (command === 'converge') {
-    phases.push({ name: 'bootstrap', sessions: () => live().filter((s) => !s.bootstrapped && !isConsider(s, states)) })
+    phases.push({
+      name: 'bootstrap',
+      sessions: () => live().filter((s) => !s.bootstrapped && !isConsider(s, states)),
+    })
   }
   phases.push({ name: 'settings', sessions: live })
   for (const phase of options.phases) {
@@ -111,7 +122,13 @@ async function run(command: 'lift' | 'converge', options: EngineOptions): Promis
               if (!options.dryRun) {
                 await switchToAdmin(session, options.transport).catch((error: Error) => {
                   failures++
-                  recordFailure(session, 'bootstrap', `cannot log in as the admin user: ${error.message}`, options, states)
+                  recordFailure(
+                    session,
+                    'bootstrap',
+                    `cannot log in as the admin user: ${error.message}`,
+                    options,
+                    states,
+                  )
                 })
               }
             }
@@ -197,13 +214,18 @@ function markInterrupted(session: NodeSession) {
 function nodeStatus(session: NodeSession, phases: NodePhaseResult[]): GroupResult['nodes'][number]['status'] {
   const mine = phases.filter((p) => p.node === session.node.name)
   if (mine.some((p) => p.status === 'failed')) return 'failed'
-  if (mine.some((p) => p.status === 'interrupted') || session.failedPhase === 'interrupted') return 'interrupted'
+  if (mine.some((p) => p.status === 'interrupted') || session.failedPhase === 'interrupted')
+    return 'interrupted'
   if (mine.some((p) => p.status === 'changed')) return 'changed'
   return 'ok'
 }
 
 /** List a group's nodes; on converge, create the shortfall and destroy the surplus first. */
-async function inventory(state: GroupState, command: 'lift' | 'converge', options: EngineOptions): Promise<void> {
+async function inventory(
+  state: GroupState,
+  command: 'lift' | 'converge',
+  options: EngineOptions,
+): Promise<void> {
   const { spec } = state
   const { events } = options
   events.emit({ type: 'group:start', group: spec.name, provider: spec.provider })
@@ -275,5 +297,15 @@ async function inventory(state: GroupState, command: 'lift' | 'converge', option
   } else {
     events.emit({ type: 'group:nodes', group: spec.name, existing: nodes.length, create: 0, destroy: 0 })
   }
-  state.sessions = nodes.map((node) => ({ node, group: spec, isNew: fresh.has(node), bootstrapped: false, failed: false }))
+  // The group's login key serves every node the provider gave no key of its own.
+  const identity = spec.node.login['identity-file']
+  const withKey = (node: Node): Node =>
+    node.identityFile || !identity ? node : { ...node, identityFile: resolve(options.projectDir, identity) }
+  state.sessions = nodes.map((node) => ({
+    node: withKey(node),
+    group: spec,
+    isNew: fresh.has(node),
+    bootstrapped: false,
+    failed: false,
+  }))
 }

@@ -2,7 +2,7 @@ import { FACTS_SCRIPT, parseFacts } from '../facts/index.js'
 import type { GroupSpec } from '../model/group.js'
 import type { Facts, Node } from '../model/node.js'
 import { type ConnectOptions, connect } from '../transport/index.js'
-import { TransportError, type Connection } from '../transport/types.js'
+import { type Connection, TransportError } from '../transport/types.js'
 import { bootstrapMarker } from './bootstrap.js'
 
 /** One node's life in a run: its connection, its facts, whether it dropped out. */
@@ -34,7 +34,8 @@ async function open(
     const marker = bootstrapMarker(session.node)
     const script = `${FACTS_SCRIPT}\n[ -e '${marker.replaceAll("'", `'\\''`)}' ] && echo ${MARKER_KEY}=1\nexit 0\n`
     const result = await connection.run(script)
-    if (result.code !== 0) throw new Error(`fact detection failed (exit ${result.code}): ${result.stderr.trim()}`)
+    if (result.code !== 0)
+      throw new Error(`fact detection failed (exit ${result.code}): ${result.stderr.trim()}`)
     const lines = result.stdout.split('\n')
     const bootstrapped = lines.includes(`${MARKER_KEY}=1`)
     const facts = parseFacts(lines.filter((l) => !l.startsWith(`${MARKER_KEY}=`)).join('\n'))

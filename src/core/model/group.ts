@@ -22,7 +22,13 @@ export interface GroupSpec {
 
 export interface NodeSpec {
   image: { id?: string; os?: string; version?: string; box?: string }
-  hardware: { 'instance-type'?: string; 'min-ram'?: number; 'min-cores'?: number; cpus?: number; memory?: number }
+  hardware: {
+    'instance-type'?: string
+    'min-ram'?: number
+    'min-cores'?: number
+    cpus?: number
+    memory?: number
+  }
   network: { 'inbound-ports': number[] }
   /** The login Forklift uses (the admin user bootstrap creates). */
   login: { user?: string; 'identity-file'?: string; 'public-key'?: string }

@@ -1,5 +1,5 @@
-import { pathToFileURL } from 'node:url'
 import { resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import type { ProviderFactory } from './types.js'
 
 /** A plugin as the CLI's plugin list describes it (core, user-installed or linked alike). */
@@ -35,7 +35,12 @@ export function collectProviderTypes(plugins: PluginInfo[]): Map<string, Provide
           `provider type "${type}" is declared by two plugins: ${existing.plugin}@${existing.version} and ${plugin.name}@${plugin.version}; uninstall one of them`,
         )
       }
-      types.set(type, { type, plugin: plugin.name, version: plugin.version, modulePath: resolve(plugin.root, module) })
+      types.set(type, {
+        type,
+        plugin: plugin.name,
+        version: plugin.version,
+        modulePath: resolve(plugin.root, module),
+      })
     }
   }
   return types
@@ -58,7 +63,9 @@ export function loadProviderFactory(type: ProviderType): Promise<ProviderFactory
         return factory
       },
       (error: Error) => {
-        throw new RegistryError(`plugin ${type.plugin}: cannot load provider "${type.type}" from ${type.modulePath}: ${error.message}`)
+        throw new RegistryError(
+          `plugin ${type.plugin}: cannot load provider "${type.type}" from ${type.modulePath}: ${error.message}`,
+        )
       },
     )
     loaded.set(type.modulePath, promise)
@@ -67,7 +74,9 @@ export function loadProviderFactory(type: ProviderType): Promise<ProviderFactory
 }
 
 /** Load every declared provider type's factory, keyed by type name. */
-export async function loadAllFactories(types: Map<string, ProviderType>): Promise<Map<string, ProviderFactory>> {
+export async function loadAllFactories(
+  types: Map<string, ProviderType>,
+): Promise<Map<string, ProviderFactory>> {
   const entries = await Promise.all(
     [...types.values()].map(async (t) => [t.type, await loadProviderFactory(t)] as const),
   )

@@ -2,8 +2,9 @@
 export interface ExecResult {
   stdout: string
   stderr: string
-  /** Exit status, or null when the command ended by a signal or the connection dropped. */
+  /** Exit status, or null when the command ended by a signal. */
   code: number | null
+  /** The signal that ended the command, in Node's form (`SIGKILL`). */
   signal?: string
 }
 
@@ -23,11 +24,24 @@ export interface Connection {
   close(): Promise<void>
 }
 
+export type TransportErrorKind =
+  | 'refused'
+  | 'unreachable'
+  | 'timeout'
+  | 'auth'
+  | 'host-key-unknown'
+  | 'host-key-changed'
+  | 'host-key-revoked'
+  | 'dropped'
+  | 'sudo'
+  | 'aborted'
+  | 'other'
+
 /** Errors a transport raises, each a clear line for the node. */
 export class TransportError extends Error {
   constructor(
     message: string,
-    readonly kind: 'refused' | 'timeout' | 'auth' | 'host-key-unknown' | 'host-key-changed' | 'dropped' | 'other',
+    readonly kind: TransportErrorKind,
   ) {
     super(message)
     this.name = 'TransportError'

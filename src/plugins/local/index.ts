@@ -7,8 +7,13 @@ const settingsSchema = z
     root: z
       .string()
       .optional()
-      .describe('Folder that holds one sub-folder per node; without it the only node is this machine itself.'),
-    sudo: z.boolean().optional().describe('Run scripts through sudo -n (for a non-root user managing this machine).'),
+      .describe(
+        'Folder that holds one sub-folder per node; without it the only node is this machine itself.',
+      ),
+    sudo: z
+      .boolean()
+      .optional()
+      .describe('Run scripts through sudo -n (for a non-root user managing this machine).'),
   })
   .strict()
 

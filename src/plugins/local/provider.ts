@@ -1,4 +1,4 @@
-import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { homedir, hostname, userInfo } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { GroupSpec } from '../../core/model/group.js'
@@ -102,7 +102,9 @@ function machineProvider(context: ProviderContext, settings: LocalSettings): Pro
       ]
     },
     async createNodes() {
-      throw new Error('the local provider without `root` manages this machine only: its group count must be 1')
+      throw new Error(
+        'the local provider without `root` manages this machine only: its group count must be 1',
+      )
     },
     async destroyNodes() {
       throw new Error('the local provider without `root` manages this machine only: it cannot destroy it')

@@ -25,7 +25,9 @@ export function createNodeListProvider(context: ProviderContext, settings: Setti
           address: entry.address,
           port: entry.port,
           user: entry.user,
-          identityFile: entry['identity-file'] ? resolve(context.projectDir, entry['identity-file']) : undefined,
+          identityFile: entry['identity-file']
+            ? resolve(context.projectDir, entry['identity-file'])
+            : undefined,
           state: 'listed',
         })
       }
@@ -33,7 +35,9 @@ export function createNodeListProvider(context: ProviderContext, settings: Setti
     if (settings.inventory) {
       const file = resolve(context.projectDir, settings.inventory)
       const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
-        throw new Error(`providers.${context.name}.settings.inventory: cannot read ${file}: ${error.code ?? error.message}`)
+        throw new Error(
+          `providers.${context.name}.settings.inventory: cannot read ${file}: ${error.code ?? error.message}`,
+        )
       })
       for (const host of parseAnsibleInventory(text, file)) {
         for (const group of host.groups) {

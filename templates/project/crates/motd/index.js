@@ -13,7 +13,10 @@ export default {
     configure(ctx) {
       // Folder nodes of the local provider keep their files under their own root.
       const root = ctx.node.root ?? ''
-      const peers = ctx.settingsOf(ctx.group.name, 'motd').map((p) => p.node).sort()
+      const peers = ctx
+        .settingsOf(ctx.group.name, 'motd')
+        .map((p) => p.node)
+        .sort()
       return [
         { type: 'directory', path: `${root}/etc`, mode: '0755' },
         {

@@ -1,0 +1,249 @@
+import { readFile } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import type { Facts } from '../model/node.js'
+import type { ActionResult } from '../model/results.js'
+import type { ActionDefinition, CompileContext } from './definition.js'
+import { fileDiff } from './diff.js'
+import { describeOutcome } from './messages.js'
+import { type HelperName, helperCode, SETUP } from './prelude.js'
+import { type ActionReport, markerOf, readScriptOutput } from './protocol.js'
+import { shq } from './quote.js'
+import { actionTypes, definitionOf } from './registry.js'
+import { renderTemplate } from './template.js'
+import type { Action } from './types.js'
+import { ActionError, Check, closest, describe } from './validate.js'
+
+/** Check an action and return its definition; errors name the action's index, type and field. */
+function checked(action: unknown, index: number): { definition: ActionDefinition<Action>; check: Check } {
+  if (action === null || typeof action !== 'object' || Array.isArray(action)) {
+    throw new ActionError(`action ${index}: must be a map with a \`type\`, got ${describe(action)}`)
+  }
+  const record = action as Record<string, unknown>
+  const definition = definitionOf(record.type)
+  if (!definition) {
+    const type = record.type
+    const near = typeof type === 'string' ? closest(type, actionTypes) : undefined
+    throw new ActionError(
+      `action ${index}: unknown type ${describe(type)}${near ? ` (did you mean "${near}"?)` : ''}; types: ${actionTypes.join(', ')}`,
+    )
+  }
+  const target =
+    typeof record.path === 'string' ? record.path : typeof record.name === 'string' ? record.name : ''
+  const check = new Check(record, `action ${index} (${record.type}${target ? ` ${target}` : ''})`)
+  check.known(definition.fields)
+  if (record.id !== undefined && (typeof record.id !== 'string' || !/^\S+$/.test(record.id))) {
+    check.fail('id', `must be a word without spaces, got ${describe(record.id)}`)
+  }
+  definition.validate(action as Action, check)
+  return { definition, check }
+}
+
+/**
+ * Control-side work before compiling: validate every action, render `remote-file` templates with
+ * `templateData` (settings, env, node) and read `localFile`s (relative to baseDir), so that
+ * compiling is pure. Returns new actions; the input is not changed.
+ */
+export async function prepareActions(
+  actions: Action[],
+  options: { baseDir: string; templateData: Record<string, unknown> },
+): Promise<Action[]> {
+  if (!Array.isArray(actions)) throw new ActionError(`actions must be a list, got ${describe(actions)}`)
+  const seen = new Map<string, number>()
+  const prepared: Action[] = []
+  for (const [index, action] of actions.entries()) {
+    const check: Check = checked(action, index).check
+    if (action.id !== undefined) {
+      const before = seen.get(action.id)
+      if (before !== undefined) check.fail('id', `"${action.id}" is already the id of action ${before}`)
+      seen.set(action.id, index)
+    }
+    if (action.type !== 'remote-file' || action.state === 'absent') {
+      prepared.push(action)
+      continue
+    }
+    const { template, localFile, ...rest } = action
+    if (template !== undefined) {
+      let content: string
+      try {
+        content = renderTemplate(template, options.templateData)
+      } catch (error) {
+        check.fail('template', (error as Error).message)
+      }
+      prepared.push({ ...rest, content })
+    } else if (localFile !== undefined) {
+      const path = resolve(options.baseDir, localFile)
+      let content: Uint8Array
+      try {
+        content = new Uint8Array(await readFile(path))
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code
+        check.fail('localFile', `cannot read ${path}${code ? ` (${code})` : ''}`)
+      }
+      prepared.push({ ...rest, content })
+    } else {
+      prepared.push(action)
+    }
+  }
+  return prepared
+}
+
+/**
+ * One POSIX sh script for all actions of one node's phase, fed to `sh -s` on stdin. Each action
+ * checks the node, changes only what differs (nothing in a dry run), and reports between markers
+ * made with `nonce`; after a failed action the script stops.
+ */
+export function compilePhaseScript(
+  actions: Action[],
+  options: { facts: Facts; dryRun: boolean; nonce: string },
+): string {
+  const { facts, dryRun, nonce } = options
+  if (!/^[A-Za-z0-9]{8,64}$/.test(nonce))
+    throw new Error('the script nonce must be 8 to 64 letters or digits')
+  const ids = new Map<string, number>()
+  for (const [index, action] of actions.entries())
+    if (action.id !== undefined && !ids.has(action.id)) ids.set(action.id, index)
+  const helpers = new Set<HelperName>()
+  const blocks: string[] = []
+  for (const [index, action] of actions.entries()) {
+    const found = checked(action, index)
+    const { definition } = found
+    const check: Check = found.check
+    if (action.id !== undefined && ids.get(action.id) !== index) {
+      check.fail('id', `"${action.id}" is already the id of action ${ids.get(action.id)}`)
+    }
+    const context: CompileContext = {
+      facts,
+      earlier: (names, field) =>
+        names.map((name) => {
+          const at = ids.get(name)
+          if (at === undefined) check.fail(field, `names "${name}", but no action in this phase has that id`)
+          if (at >= index)
+            check.fail(field, `names "${name}", which is action ${at}: only earlier actions can notify`)
+          return at
+        }),
+    }
+    const fragment = definition.compile(action, context)
+    for (const helper of fragment.helpers) helpers.add(helper)
+    blocks.push(`_a ${index}\n{\n${fragment.body}\n} </dev/null >"$T/o" 2>"$T/e"\n_z ${index}`)
+  }
+  return [
+    `N=${shq(markerOf(nonce))} D=${dryRun ? 1 : 0}`,
+    SETUP,
+    helperCode(helpers),
+    `printf '%s start %s\\n' "$N" "$D"`,
+    ...blocks,
+    `printf '%s done\\n' "$N"`,
+    '',
+  ].join('\n')
+}
+
+const lastLine = (lines: string[]): string | undefined =>
+  lines
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .at(-1)
+    ?.slice(0, 300)
+
+/**
+ * Turn the script's output into one result per action. Output cut short (a dropped connection)
+ * makes the action in progress `failed` and the rest `skipped`; so does a failed action.
+ */
+export function parsePhaseOutput(
+  stdout: string,
+  stderr: string,
+  exitCode: number | null,
+  actions: Action[],
+  nonce: string,
+): ActionResult[] {
+  const report = readScriptOutput(stdout, nonce)
+  const scriptError = lastLine(stderr.split('\n'))
+  const exitNote = exitCode === null ? 'the connection closed' : `the script exited with status ${exitCode}`
+  let stopped: string | undefined
+  return actions.map((action, index) => {
+    const base = {
+      index,
+      ...(action.id !== undefined ? { id: action.id } : {}),
+      type: action.type,
+      summary: describeAction(action),
+    }
+    if (stopped) return { ...base, status: 'skipped', message: stopped }
+    const seen = report.actions.get(index)
+    if (!report.started) {
+      stopped = 'not run: the script did not start'
+      return {
+        ...base,
+        status: 'failed',
+        message: `the script did not start (${exitNote})${scriptError ? `: ${scriptError}` : ''}`,
+        ...(exitCode !== null && exitCode !== 0 ? { exitCode } : {}),
+        ...(stderr.trim() ? { output: stderr.trim() } : {}),
+      }
+    }
+    if (!seen?.ended) {
+      stopped = 'not run: the node stopped answering'
+      const output = [
+        ...(seen?.stdout ?? []),
+        ...(seen?.stderr ?? []),
+        ...(stderr.trim() ? [stderr.trim()] : []),
+      ].join('\n')
+      return {
+        ...base,
+        status: 'failed',
+        message: `the node stopped answering during this action (${exitNote})${scriptError ? `: ${scriptError}` : ''}`,
+        ...(output ? { output } : {}),
+      }
+    }
+    const result = finished(action, seen, report.dryRun, base)
+    if (result.status === 'failed') stopped = `not run: action ${index} (${base.summary}) failed`
+    return result
+  })
+}
+
+function finished(
+  action: Action,
+  seen: ActionReport,
+  dryRun: boolean,
+  base: Pick<ActionResult, 'index' | 'id' | 'type' | 'summary'>,
+): ActionResult {
+  const status = seen.status!
+  const detail = lastLine(seen.stderr) ?? (status === 'failed' ? lastLine(seen.stdout) : undefined)
+  const message = describeOutcome(action, {
+    status,
+    ...(seen.reason ? { reason: seen.reason } : {}),
+    words: seen.words,
+    exit: seen.exit,
+    ...(detail ? { detail } : {}),
+    dryRun,
+  })
+  const output = [...seen.stdout, ...seen.stderr].join('\n')
+  const diff = status === 'changed' ? diffOf(action, seen) : undefined
+  return {
+    ...base,
+    status,
+    message,
+    ...(status === 'failed' && seen.exit !== 0 ? { exitCode: seen.exit } : {}),
+    ...(output ? { output } : {}),
+    ...(diff ? { diff } : {}),
+  }
+}
+
+/** A diff for a changed file's content: from what the node sent back to what it should hold. */
+function diffOf(action: Action, seen: ActionReport): string | undefined {
+  const changedContent =
+    seen.words.includes('content') || seen.words.includes('create') || seen.words.includes('line')
+  if (!changedContent) return undefined
+  if (action.type === 'line') {
+    const after = seen.data.get('n')
+    return after ? fileDiff(action.path, seen.data.get('o') ?? new Uint8Array(), after) : undefined
+  }
+  const desired = definitionOf(action.type)?.desired?.(action)
+  if (!desired) return undefined
+  return fileDiff(desired.path, seen.data.get('o') ?? new Uint8Array(), desired.content)
+}
+
+/** A short summary of an action, e.g. `file /etc/motd` or `package nginx`. */
+export function describeAction(action: Action): string {
+  const definition = definitionOf((action as { type?: unknown })?.type)
+  return definition
+    ? definition.describe(action)
+    : `unknown action ${describe((action as { type?: unknown })?.type)}`
+}

@@ -1,0 +1,295 @@
+import { readFile } from 'node:fs/promises'
+import { basename, dirname, resolve } from 'node:path'
+import type { z } from 'zod'
+import type { CrateUse, GroupSpec } from '../model/group.js'
+import { type Environment, mergeEnvironments, parseSetArgument, setsToEnvironment } from './environment.js'
+import { ConfigError, type ConfigIssue, sortIssues } from './errors.js'
+import { closest, errorMap, formatPath, isPlainObject, toConfigIssues } from './issues.js'
+import { configSchema, type GroupConfig } from './schema.js'
+import { createRedactor, resolveSecrets } from './secrets.js'
+import { type ParsedYaml, parseYaml } from './yaml.js'
+
+/** An installed provider type: the schema its settings must match, and the plugin that brings it. */
+export interface ProviderTypeInfo {
+  settingsSchema: z.ZodType
+  plugin: string
+}
+
+/** What loadConfig needs besides the file. */
+export interface LoadOptions {
+  /** Installed provider types by type name. */
+  providerTypes: Map<string, ProviderTypeInfo>
+  /** `--env FILE` arguments, merged in order over the groups' environments. */
+  envFiles?: string[]
+  /** `--set key.path=value` arguments, merged last. */
+  sets?: string[]
+  /** Where `${env:NAME}` reads from (default: process.env). */
+  env?: NodeJS.ProcessEnv
+}
+
+/** A provider instance after validation. */
+export interface LoadedProvider {
+  type: string
+  /** Settings as written (secrets filled in), already checked against the type's schema. */
+  settings: Record<string, unknown>
+  environment: Record<string, unknown>
+}
+
+/** forklift.yaml as the engine consumes it. */
+export interface LoadedConfig {
+  /** Absolute path of forklift.yaml. */
+  file: string
+  /** Its folder: relative paths in the config resolve against it. */
+  dir: string
+  /** `name`, else the folder name. */
+  project: string
+  /** Top-level environment with --env files and --set applied (no provider or group layer). */
+  environment: Record<string, unknown>
+  providers: Record<string, LoadedProvider>
+  /** Groups in file order, environments merged: top < provider < group < --env < --set. */
+  groups: GroupSpec[]
+  /** Absolute crate folders, in search order. */
+  cratePath: string[]
+  /** Every secret value (`!secret`, `${env:NAME}`), for the redactor. */
+  secrets: string[]
+}
+
+/** The provider type a group gets when it names `local` and no `providers.local` is defined. */
+const IMPLICIT_LOCAL = 'local'
+
+/** Load, validate and resolve forklift.yaml, --env files and --set values; every mistake is a ConfigError. */
+export async function loadConfig(file: string, options: LoadOptions): Promise<LoadedConfig> {
+  const path = resolve(file)
+  const dir = dirname(path)
+  const env = options.env ?? process.env
+  const source = parseYaml(await readConfigFile(file, path), file)
+
+  if (source.data === undefined) {
+    throw new ConfigError({
+      file,
+      line: 1,
+      column: 1,
+      message:
+        'the file is empty; expected a map with `providers` and `groups` (run forklift init for a starter)',
+    })
+  }
+  if (!isPlainObject(source.data)) {
+    const where = source.locate([])
+    throw new ConfigError({
+      file,
+      ...where,
+      message: `expected a map with \`providers\` and \`groups\` at the top level, got ${Array.isArray(source.data) ? 'a list' : 'a single value'}`,
+    })
+  }
+
+  const resolved = resolveSecrets(source.data, env)
+  const secrets = [...resolved.secrets]
+  const redact = createRedactor(secrets)
+  // Top-level `x-…` keys are free for YAML anchors (`x-defaults: &defaults`), as in compose files.
+  const data = Object.fromEntries(
+    Object.entries(resolved.value as Record<string, unknown>).filter(([key]) => !key.startsWith('x-')),
+  )
+  const issues: ConfigIssue[] = resolved.problems.map((p) =>
+    located(source, p.path, `${formatPath(p.path)}: ${p.message}`),
+  )
+
+  const parsed = configSchema.safeParse(data, { error: errorMap })
+  if (!parsed.success) issues.push(...toConfigIssues(parsed.error.issues, source, data))
+  issues.push(...checkProviders(source, data, options.providerTypes))
+  if (issues.length)
+    throw new ConfigError(sortIssues(issues).map((i) => ({ ...i, message: redact(i.message) })))
+  const config = parsed.data!
+
+  const envLayers: Environment[] = []
+  for (const envFile of options.envFiles ?? []) {
+    const layer = await loadEnvFile(envFile, env)
+    secrets.push(...layer.secrets)
+    envLayers.push(layer.environment)
+  }
+  const setValues = (options.sets ?? []).map((argument) => parseSetArgument(argument, env))
+  for (const set of setValues) secrets.push(...set.secrets)
+  const overrides = mergeEnvironments(...envLayers, setsToEnvironment(setValues))
+
+  const providers: Record<string, LoadedProvider> = {}
+  for (const [name, provider] of Object.entries(config.providers ?? {})) {
+    providers[name] = {
+      type: provider.type,
+      settings: provider.settings ?? {},
+      environment: provider.environment ?? {},
+    }
+  }
+  const groups = Object.entries(config.groups ?? {}).map(([name, group]) => {
+    if (!providers[group.provider] && group.provider === IMPLICIT_LOCAL) {
+      providers[IMPLICIT_LOCAL] = { type: IMPLICIT_LOCAL, settings: {}, environment: {} }
+    }
+    const environment = mergeEnvironments(
+      config.environment,
+      providers[group.provider]!.environment,
+      group.environment,
+      overrides,
+    )
+    return toGroupSpec(name, group, environment)
+  })
+
+  return {
+    file: path,
+    dir,
+    project: config.name ?? basename(dir),
+    environment: mergeEnvironments(config.environment, overrides),
+    providers,
+    groups,
+    cratePath: (config.crates?.path ?? ['crates']).map((p) => resolve(dir, p)),
+    secrets: [...new Set(secrets)],
+  }
+}
+
+async function readConfigFile(file: string, path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8')
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') {
+      throw new ConfigError({
+        file,
+        message: `${basename(path)} not found in ${dirname(path)} (use -c FILE or run forklift init)`,
+        standalone: true,
+      })
+    }
+    throw new ConfigError({ file, message: `cannot read the file: ${code ?? (error as Error).message}` })
+  }
+}
+
+function located(source: ParsedYaml, path: (string | number)[], message: string, atKey = false): ConfigIssue {
+  const where = source.locate(path, atKey)
+  const shown = formatPath(path)
+  return {
+    file: source.file,
+    line: where.line,
+    column: where.column,
+    ...(shown ? { path: shown } : {}),
+    message,
+  }
+}
+
+/**
+ * What the schema alone cannot check: provider types must be installed, their settings must match
+ * the type's schema, and groups must name a defined provider. Works on unvalidated data, so these
+ * problems are reported together with the schema's.
+ */
+function checkProviders(
+  source: ParsedYaml,
+  data: Record<string, unknown>,
+  types: Map<string, ProviderTypeInfo>,
+): ConfigIssue[] {
+  const issues: ConfigIssue[] = []
+  const installed = [...types.keys()].sort()
+  const providers = isPlainObject(data.providers) ? data.providers : {}
+
+  for (const [name, provider] of Object.entries(providers)) {
+    if (!isPlainObject(provider) || typeof provider.type !== 'string' || provider.type === '') continue
+    const path = ['providers', name]
+    const type = types.get(provider.type)
+    if (!type) {
+      const match = closest(provider.type, installed)
+      issues.push(
+        located(
+          source,
+          [...path, 'type'],
+          `${formatPath([...path, 'type'])}: unknown provider type "${provider.type}"; installed: ${installed.join(', ') || '(none)'}${match ? ` (did you mean "${match}"?)` : ''}`,
+        ),
+      )
+      continue
+    }
+    const settings = provider.settings ?? {}
+    if (!isPlainObject(settings)) continue
+    issues.push(...validateSettings(source, settings, type.settingsSchema, [...path, 'settings']))
+  }
+
+  const groups = isPlainObject(data.groups) ? data.groups : {}
+  const localImplicit = types.has(IMPLICIT_LOCAL) && !Object.hasOwn(providers, IMPLICIT_LOCAL)
+  const defined = [...Object.keys(providers), ...(localImplicit ? [IMPLICIT_LOCAL] : [])].sort()
+  for (const [name, group] of Object.entries(groups)) {
+    if (!isPlainObject(group) || typeof group.provider !== 'string' || group.provider === '') continue
+    if (defined.includes(group.provider)) continue
+    const path = ['groups', name, 'provider']
+    const match = closest(group.provider, defined)
+    issues.push(
+      located(
+        source,
+        path,
+        `${formatPath(path)}: unknown provider "${group.provider}"; defined: ${defined.join(', ') || '(none)'}${match ? ` (did you mean "${match}"?)` : ''}`,
+      ),
+    )
+  }
+  return issues
+}
+
+/** Check a provider's settings against its type's schema, with forklift's messages when the schema is zod 4. */
+function validateSettings(
+  source: ParsedYaml,
+  settings: unknown,
+  schema: z.ZodType,
+  prefix: (string | number)[],
+): ConfigIssue[] {
+  const result = schema.safeParse(settings, { error: errorMap })
+  if (result.success) return []
+  return toConfigIssues(result.error.issues, source, settings, prefix)
+}
+
+async function loadEnvFile(
+  file: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ environment: Environment; secrets: string[] }> {
+  let text: string
+  try {
+    text = await readFile(resolve(file), 'utf8')
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    throw new ConfigError({
+      file,
+      message: `--env file ${code === 'ENOENT' ? 'not found' : `cannot be read: ${code}`}`,
+    })
+  }
+  const source = parseYaml(text, file)
+  if (source.data === undefined) return { environment: {}, secrets: [] }
+  if (!isPlainObject(source.data)) {
+    throw new ConfigError({
+      file,
+      ...source.locate([]),
+      message: `an --env file holds a map of environment values, got ${Array.isArray(source.data) ? 'a list' : 'a single value'}`,
+    })
+  }
+  const resolved = resolveSecrets(source.data, env)
+  if (resolved.problems.length) {
+    const redact = createRedactor(resolved.secrets)
+    throw new ConfigError(
+      sortIssues(
+        resolved.problems.map((p) => located(source, p.path, redact(`${formatPath(p.path)}: ${p.message}`))),
+      ),
+    )
+  }
+  return { environment: resolved.value as Environment, secrets: resolved.secrets }
+}
+
+/** Map a validated group to the engine's GroupSpec, defaults filled in. */
+function toGroupSpec(name: string, group: GroupConfig, environment: Environment): GroupSpec {
+  const crates: CrateUse[] = (group.crates ?? []).map((entry) =>
+    typeof entry === 'string'
+      ? { name: entry, settings: {} }
+      : { name: entry.name, settings: entry.settings ?? {} },
+  )
+  return {
+    name,
+    provider: group.provider,
+    count: group.count,
+    node: {
+      image: { ...group.image },
+      hardware: { ...group.hardware },
+      network: { 'inbound-ports': group.network?.['inbound-ports'] ?? [] },
+      login: { ...group.login },
+    },
+    crates,
+    phases: group.phases ?? {},
+    environment,
+  }
+}

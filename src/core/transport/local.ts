@@ -1,0 +1,86 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { collector, sudoRefusal } from './output.js'
+import { type Connection, type ExecResult, type RunOptions, TransportError } from './types.js'
+
+export interface LocalTarget {
+  /** Node name for messages; default `local`. */
+  name?: string
+  /** Working folder of the scripts, also given to them as FORKLIFT_ROOT. */
+  root?: string
+}
+
+function killGroup(child: ChildProcess): void {
+  try {
+    if (child.pid) process.kill(-child.pid, 'SIGKILL')
+  } catch {
+    // Already gone.
+  }
+}
+
+/** A connection to this machine: each script runs in `/bin/sh -s`, through `sudo -n` when asked and not root. */
+export async function connectLocal(target: LocalTarget = {}): Promise<Connection> {
+  const label = `${target.name ?? 'local'} (local)`
+  const isRoot = process.getuid?.() === 0
+  const running = new Set<ChildProcess>()
+  let channels = 0
+  let closed = false
+
+  const run = (script: string, options: RunOptions = {}): Promise<ExecResult> => {
+    if (closed) return Promise.reject(new TransportError(`${label}: connection is closed`, 'dropped'))
+    if (options.signal?.aborted) return Promise.reject(new TransportError(`${label}: aborted`, 'aborted'))
+    const sudo = Boolean(options.sudo) && !isRoot
+    channels++
+    return new Promise((resolve, reject) => {
+      const [command, args] = sudo ? ['sudo', ['-n', '/bin/sh', '-s']] : ['/bin/sh', ['-s']]
+      // Its own process group, so an abort ends the script's children too, not just the shell.
+      const child = spawn(command as string, args as string[], {
+        ...(target.root ? { cwd: target.root } : {}),
+        env: { ...process.env, ...(target.root ? { FORKLIFT_ROOT: target.root } : {}) },
+        stdio: ['pipe', 'pipe', 'pipe'],
+        detached: true,
+      })
+      running.add(child)
+      let aborted = false
+      const onAbort = () => {
+        aborted = true
+        killGroup(child)
+      }
+      options.signal?.addEventListener('abort', onAbort, { once: true })
+      const stdout = collector(options.onStdout)
+      const stderr = collector()
+      child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk))
+      child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk))
+      // A script that does not read all of stdin closes the pipe early; that is not an error.
+      child.stdin.on('error', () => {})
+      child.on('error', (error: NodeJS.ErrnoException) => {
+        running.delete(child)
+        options.signal?.removeEventListener('abort', onAbort)
+        reject(new TransportError(`${label}: cannot start ${command}: ${error.message}`, 'other'))
+      })
+      child.on('close', (code, signal) => {
+        running.delete(child)
+        options.signal?.removeEventListener('abort', onAbort)
+        if (aborted) return reject(new TransportError(`${label}: aborted`, 'aborted'))
+        if (closed)
+          return reject(new TransportError(`${label}: connection closed while running a script`, 'dropped'))
+        const result: ExecResult = { stdout: stdout.text(), stderr: stderr.text(), code }
+        if (signal) result.signal = signal
+        const refusal = sudo ? sudoRefusal(result, label, process.env.USER ?? 'this user') : undefined
+        if (refusal) return reject(refusal)
+        resolve(result)
+      })
+      child.stdin.end(script)
+    })
+  }
+
+  return {
+    run,
+    get channels() {
+      return channels
+    },
+    async close() {
+      closed = true
+      for (const child of running) killGroup(child)
+    },
+  }
+}

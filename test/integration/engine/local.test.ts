@@ -1,0 +1,379 @@
+import assert from 'node:assert/strict'
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import type { RunResult } from '../../../src/core/model/results.js'
+import { runCli } from '../../support/cli.js'
+
+// The engine end to end through the real CLI, with the local provider's folder nodes: no root, no SSH.
+
+const exists = (p: string) =>
+  stat(p).then(
+    () => true,
+    () => false,
+  )
+
+async function project(files: Record<string, string>): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'forklift-engine-'))
+  for (const [name, content] of Object.entries(files)) {
+    await mkdir(join(dir, name, '..'), { recursive: true })
+    await writeFile(join(dir, name), content)
+  }
+  return dir
+}
+
+const json = (stdout: string) => JSON.parse(stdout) as RunResult
+
+describe('converge and lift with the local provider', () => {
+  let dir: string
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'forklift-init-'))
+  })
+  after(() => rm(dir, { recursive: true, force: true }))
+
+  it('init writes the starter project and refuses to overwrite it', async () => {
+    const first = await runCli(['init', dir])
+    assert.equal(first.code, 0, first.stderr)
+    assert.match(first.stdout, /wrote forklift\.yaml/)
+    assert.ok(await exists(join(dir, 'crates/motd/index.js')))
+    assert.ok(await exists(join(dir, '.gitignore')))
+    const again = await runCli(['init', dir])
+    assert.equal(again.code, 2)
+    assert.match(again.stderr, /would overwrite .*forklift\.yaml.*nothing was written/)
+  })
+
+  it('converge creates the nodes, bootstraps them once and configures them', async () => {
+    const result = await runCli(['converge', '--json'], { cwd: dir })
+    assert.equal(result.code, 0, result.stderr)
+    const report = json(result.stdout)
+    assert.equal(report.command, 'converge')
+    assert.equal(report.ok, true)
+    const web = report.groups[0]!
+    assert.deepEqual(web.created.sort(), ['web-1', 'web-2'])
+    assert.deepEqual(
+      web.nodes.map((n) => n.status),
+      ['changed', 'changed'],
+    )
+    const phases = web.phases.map((p) => `${p.node}:${p.phase}:${p.status}`).sort()
+    assert.deepEqual(phases, [
+      'web-1:bootstrap:changed',
+      'web-1:configure:changed',
+      'web-1:settings:ok',
+      'web-2:bootstrap:changed',
+      'web-2:configure:changed',
+      'web-2:settings:ok',
+    ])
+    const node1 = join(dir, '.forklift/nodes/web-1')
+    assert.equal(await readFile(join(node1, 'etc/motd'), 'utf8'), 'Welcome to web-1: served by forklift\n')
+    // Data published in the settings phase by every node reached the configure phase of each.
+    assert.equal(await readFile(join(node1, 'etc/peers'), 'utf8'), 'web-1\nweb-2\n')
+    assert.ok(await exists(join(node1, '.forklift/bootstrapped')))
+  })
+
+  it('a second converge changes nothing and does not bootstrap again', async () => {
+    const result = await runCli(['converge', '--json'], { cwd: dir })
+    assert.equal(result.code, 0, result.stderr)
+    const web = json(result.stdout).groups[0]!
+    assert.deepEqual(web.created, [])
+    assert.deepEqual(
+      web.nodes.map((n) => n.status),
+      ['ok', 'ok'],
+    )
+    assert.equal(web.phases.filter((p) => p.phase === 'bootstrap').length, 0)
+    for (const phase of web.phases) for (const action of phase.actions) assert.equal(action.status, 'ok')
+  })
+
+  it('--dry-run reports a change with a diff and changes nothing', async () => {
+    const motd = join(dir, '.forklift/nodes/web-1/etc/motd')
+    await writeFile(motd, 'edited by hand\n')
+    const result = await runCli(['lift', '--dry-run', '--json'], { cwd: dir })
+    assert.equal(result.code, 0, result.stderr)
+    const report = json(result.stdout)
+    assert.equal(report.dryRun, true)
+    const file = report.groups[0]!.phases.find(
+      (p) => p.node === 'web-1' && p.phase === 'configure',
+    )!.actions.find((a) => a.summary.includes('etc/motd'))!
+    assert.equal(file.status, 'changed')
+    assert.match(file.diff ?? '', /-edited by hand\n\+Welcome to web-1: served by forklift/)
+    assert.equal(await readFile(motd, 'utf8'), 'edited by hand\n')
+  })
+
+  it('lift puts it back; plain output names every node', async () => {
+    const result = await runCli(['lift'], { cwd: dir })
+    assert.equal(result.code, 0, result.stderr)
+    assert.match(result.stdout, /web-1 +configure changed \(1 changed, 3 ok\)/)
+    assert.match(result.stdout, /web-2 +configure ok \(4 ok\)/)
+    assert.match(result.stdout, /lift done in/)
+  })
+
+  it('--count scales down, destroying the newest node', async () => {
+    const result = await runCli(['converge', '--count', 'web=1', '--json'], { cwd: dir })
+    assert.equal(result.code, 0, result.stderr)
+    assert.deepEqual(json(result.stdout).groups[0]!.destroyed, ['web-2'])
+    assert.equal(await exists(join(dir, '.forklift/nodes/web-2')), false)
+    assert.ok(await exists(join(dir, '.forklift/nodes/web-1')))
+  })
+
+  it('forklift nodes lists the nodes', async () => {
+    const result = await runCli(['nodes', '--json'], { cwd: dir })
+    assert.equal(result.code, 0, result.stderr)
+    const listing = JSON.parse(result.stdout)
+    assert.equal(listing[0].group, 'web')
+    assert.deepEqual(
+      listing[0].nodes.map((n: { name: string }) => n.name),
+      ['web-1'],
+    )
+    const table = await runCli(['nodes'], { cwd: dir })
+    assert.match(table.stdout, /^GROUP +NAME +ADDRESS +STATE +PROVIDER/m)
+    assert.match(table.stdout, /^web +web-1 +localhost +running +sandbox/m)
+  })
+
+  it('unknown group and bad flags are usage errors (exit 2, one line)', async () => {
+    const unknown = await runCli(['lift', 'db'], { cwd: dir })
+    assert.equal(unknown.code, 2)
+    assert.match(unknown.stderr, /no group "db" in .*forklift\.yaml; groups: web/)
+    assert.doesNotMatch(unknown.stderr, /\n\s+at /)
+    const batch = await runCli(['lift', '--batch', '0'], { cwd: dir })
+    assert.equal(batch.code, 2)
+    assert.match(batch.stderr, /--batch 0: expected N or N%/)
+    const count = await runCli(['converge', '--count', 'web'], { cwd: dir })
+    assert.equal(count.code, 2)
+    assert.match(count.stderr, /--count web: expected GROUP=N/)
+  })
+})
+
+const failingProject = {
+  'forklift.yaml': `
+providers:
+  box: { type: local, settings: { root: nodes } }
+environment:
+  token: !secret s3cr3t-t0ken
+groups:
+  app:
+    provider: box
+    count: 4
+    crates: [flaky]
+`,
+  'crates/flaky/index.js': `
+export default {
+  phases: {
+    configure(ctx) {
+      const root = ctx.node.root
+      const fail = (ctx.env.get('fail', '') + '').split(',').includes(ctx.node.name)
+      return [
+        { type: 'file', path: root + '/token', content: 'token=' + ctx.env.get('token') + '\\n' },
+        { type: 'exec', script: fail ? 'echo broken >&2; exit 3' : 'true' },
+        { type: 'file', path: root + '/after', content: 'ran\\n' },
+      ]
+    },
+  },
+}
+`,
+}
+
+describe('failures, rolling batches and secrets', () => {
+  let dir: string
+  before(async () => {
+    dir = await project(failingProject)
+  })
+  after(() => rm(dir, { recursive: true, force: true }))
+
+  it('a failing node is reported with its action, exit status and stderr; the others finish', async () => {
+    const result = await runCli(['converge', '--json', '--set', 'fail=app-2'], { cwd: dir })
+    assert.equal(result.code, 1)
+    const group = json(result.stdout).groups[0]!
+    const byName = Object.fromEntries(group.nodes.map((n) => [n.name, n]))
+    assert.equal(byName['app-2']!.status, 'failed')
+    assert.equal(byName['app-2']!.failedPhase, 'configure')
+    for (const name of ['app-1', 'app-3', 'app-4']) assert.equal(byName[name]!.status, 'changed')
+    const failed = group.phases.find((p) => p.node === 'app-2' && p.phase === 'configure')!
+    assert.equal(failed.error?.exitCode, 3)
+    assert.match(failed.error?.stderr ?? '', /broken/)
+    assert.deepEqual(
+      failed.actions.map((a) => a.status),
+      ['changed', 'failed', 'skipped'],
+    )
+    assert.equal(await exists(join(dir, 'nodes/app-2/after')), false)
+    assert.ok(await exists(join(dir, 'nodes/app-3/after')))
+  })
+
+  it('secrets never appear in output; *** stands in their place', async () => {
+    const result = await runCli(['lift', '--json', '--set', 'token=other'], { cwd: dir })
+    assert.doesNotMatch(result.stdout + result.stderr, /s3cr3t-t0ken/)
+    const plain = await runCli(['lift', '--dry-run', '--verbose'], { cwd: dir })
+    assert.doesNotMatch(plain.stdout + plain.stderr, /s3cr3t-t0ken/)
+    assert.match(plain.stdout, /\*\*\*/)
+  })
+
+  it('--batch 1 --max-fail 0 stops the rolling run at the first failed node', async () => {
+    const result = await runCli(
+      ['lift', '--json', '--batch', '1', '--max-fail', '0', '--set', 'fail=app-1,app-2,app-3,app-4'],
+      {
+        cwd: dir,
+      },
+    )
+    assert.equal(result.code, 1)
+    const group = json(result.stdout).groups[0]!
+    const configured = group.phases.filter((p) => p.phase === 'configure')
+    assert.equal(configured.length, 1, 'only the first batch ran')
+    assert.equal(configured[0]!.status, 'failed')
+  })
+
+  it('--batch 50% runs two batches of two', async () => {
+    const result = await runCli(['lift', '--batch', '50%', '--concurrency', '4'], { cwd: dir })
+    assert.equal(result.code, 0, result.stdout + result.stderr)
+    assert.equal((result.stdout.match(/configure (ok|changed)/g) ?? []).length, 4)
+  })
+
+  it('Ctrl-C lets running scripts finish, starts nothing new, and still prints the summary', async () => {
+    const slow = await project({
+      'forklift.yaml': `
+providers:
+  box: { type: local, settings: { root: nodes } }
+groups:
+  slow:
+    provider: box
+    count: 1
+    phases:
+      configure:
+        - { type: exec, script: "sleep 1.5; echo slept > slept" }
+      deploy:
+        - { type: exec, script: "echo deployed > deployed" }
+`,
+    })
+    try {
+      let pid = 0
+      const running = runCli(['converge', '--phase', 'configure', '--phase', 'deploy'], {
+        cwd: slow,
+        onSpawn: (p) => {
+          pid = p
+        },
+      })
+      // Interrupt while configure's script sleeps.
+      for (let i = 0; i < 100 && !(await exists(join(slow, 'nodes/slow-1/.forklift/bootstrapped'))); i++) {
+        await new Promise((r) => setTimeout(r, 50))
+      }
+      await new Promise((r) => setTimeout(r, 300))
+      process.kill(pid, 'SIGINT')
+      const result = await running
+      assert.equal(result.code, 1)
+      assert.match(result.stdout, /interrupted: finishing running scripts/)
+      assert.match(result.stdout, /converge interrupted in/)
+      assert.ok(await exists(join(slow, 'nodes/slow-1/slept')), 'the running script finished')
+      assert.equal(await exists(join(slow, 'nodes/slow-1/deployed')), false, 'no new phase started')
+    } finally {
+      await rm(slow, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('settings published across groups; --consider', () => {
+  let dir: string
+  before(async () => {
+    dir = await project({
+      'forklift.yaml': `
+providers:
+  box: { type: local, settings: { root: nodes } }
+groups:
+  db:
+    provider: box
+    count: 1
+    crates: [{ name: db, settings: { port: 5432 } }]
+  web:
+    provider: box
+    count: 2
+    crates: [web]
+`,
+      'crates/db/index.js': `
+export default {
+  phases: {
+    settings(ctx) { ctx.publish('postgres', { host: ctx.node.name, port: ctx.settings.port }); return [] },
+    configure(ctx) { return [{ type: 'file', path: ctx.node.root + '/configured', content: 'db\\n' }] },
+  },
+}
+`,
+      'crates/web/index.js': `
+export default {
+  phases: {
+    configure(ctx) {
+      const db = ctx.settingsOf('db', 'postgres').map((d) => d.host + ':' + d.port).join(',')
+      return [{ type: 'file', path: ctx.node.root + '/database', content: 'db=' + db + '\\n' }]
+    },
+  },
+}
+`,
+    })
+    const created = await runCli(['converge', '--phase', 'none'], { cwd: dir })
+    assert.equal(created.code, 0, created.stdout + created.stderr)
+  })
+  after(() => rm(dir, { recursive: true, force: true }))
+
+  it('a web node reads what the db group published', async () => {
+    const result = await runCli(['lift'], { cwd: dir })
+    assert.equal(result.code, 0, result.stdout + result.stderr)
+    assert.equal(await readFile(join(dir, 'nodes/web-1/database'), 'utf8'), 'db=db-1:5432\n')
+  })
+
+  it('--consider runs only the settings phase of the considered group', async () => {
+    await rm(join(dir, 'nodes/db-1/configured'))
+    await rm(join(dir, 'nodes/web-2/database'))
+    const result = await runCli(['lift', 'web', '--consider', 'db', '--json'], { cwd: dir })
+    assert.equal(result.code, 0, result.stdout + result.stderr)
+    assert.equal(await readFile(join(dir, 'nodes/web-2/database'), 'utf8'), 'db=db-1:5432\n')
+    assert.equal(await exists(join(dir, 'nodes/db-1/configured')), false)
+    const report = json(result.stdout)
+    const db = report.groups.find((g) => g.name === 'db')!
+    assert.deepEqual(
+      db.phases.map((p) => p.phase),
+      ['settings'],
+    )
+  })
+
+  it('a lift of web alone, without --consider, sees no db data', async () => {
+    const result = await runCli(['lift', 'web'], { cwd: dir })
+    assert.equal(result.code, 0, result.stdout + result.stderr)
+    assert.equal(await readFile(join(dir, 'nodes/web-1/database'), 'utf8'), 'db=\n')
+  })
+})
+
+describe('node-list cannot create nodes', () => {
+  it('converge reports a count it cannot meet as an error for that group', async () => {
+    const dir = await project({
+      'forklift.yaml': `
+providers:
+  lab:
+    type: node-list
+    settings:
+      nodes:
+        - { name: a, address: 127.0.0.254, group: web }
+  box: { type: local, settings: { root: nodes } }
+groups:
+  web:
+    provider: lab
+    count: 2
+  other:
+    provider: box
+    count: 1
+`,
+    })
+    try {
+      const result = await runCli(['converge', '--json'], { cwd: dir })
+      assert.equal(result.code, 1)
+      const report = json(result.stdout)
+      const web = report.groups.find((g) => g.name === 'web')!
+      assert.equal(
+        web.error,
+        'count 2 cannot be met: provider "lab" has 1 node(s) for this group and cannot create nodes',
+      )
+      assert.deepEqual(web.phases, [])
+      const other = report.groups.find((g) => g.name === 'other')!
+      assert.deepEqual(
+        other.nodes.map((n) => n.status),
+        ['changed'],
+      )
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+})

@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict'
+import { chmod, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { describe, it } from 'node:test'
+import { runPhase, SHELLS, shellFor, statuses, tempDir } from './support.js'
+
+for (const shellName of SHELLS) {
+  describe(`line (${shellName})`, () => {
+    it('appends a missing line, then is ok; a dry run shows the diff and changes nothing', async (t) => {
+      const shell = await shellFor(t, shellName)
+      if (!shell) return
+      const dir = await tempDir(t)
+      const path = join(dir, 'hosts')
+      await writeFile(path, '127.0.0.1 localhost\n::1 localhost\n')
+      await chmod(path, 0o640)
+      const action = { type: 'line', path, line: '10.0.0.5 app.internal' } as const
+
+      const dry = await runPhase([action], { shell, dryRun: true })
+      assert.equal(dry.results[0]!.status, 'changed', dry.stderr)
+      assert.equal(dry.results[0]!.message, 'would set the line')
+      assert.match(
+        dry.results[0]!.diff!,
+        /@@ -1,2 \+1,3 @@\n 127.0.0.1 localhost\n ::1 localhost\n\+10.0.0.5 app.internal\n/,
+      )
+      assert.equal(await readFile(path, 'utf8'), '127.0.0.1 localhost\n::1 localhost\n')
+
+      const run = await runPhase([action], { shell })
+      assert.equal(run.results[0]!.message, 'set the line')
+      assert.match(run.results[0]!.diff!, /\+10.0.0.5 app.internal/)
+      assert.equal(
+        await readFile(path, 'utf8'),
+        '127.0.0.1 localhost\n::1 localhost\n10.0.0.5 app.internal\n',
+      )
+      assert.equal(((await stat(path)).mode & 0o777).toString(8), '640', 'the rewrite keeps the mode')
+      assert.deepEqual(await readdir(dir), ['hosts'])
+      assert.deepEqual(statuses(await runPhase([action], { shell })), ['ok'])
+    })
+
+    it('with match: replaces the first matching line, else appends; ok once it is there', async (t) => {
+      const shell = await shellFor(t, shellName)
+      if (!shell) return
+      const dir = await tempDir(t)
+      const path = join(dir, 'sshd_config')
+      await writeFile(path, '# PermitRootLogin yes\nPort 22\nPermitRootLogin yes\nPermitRootLogin maybe\n')
+      const action = {
+        type: 'line',
+        path,
+        line: 'PermitRootLogin no',
+        match: '^PermitRootLogin[[:space:]]',
+      } as const
+      const run = await runPhase([action], { shell })
+      assert.equal(run.results[0]!.status, 'changed', run.stderr)
+      assert.equal(
+        await readFile(path, 'utf8'),
+        '# PermitRootLogin yes\nPort 22\nPermitRootLogin no\nPermitRootLogin maybe\n',
+      )
+      assert.deepEqual(statuses(await runPhase([action], { shell })), ['ok'])
+
+      const other = { type: 'line', path, line: 'UseDNS no', match: '^UseDNS ' } as const
+      await runPhase([other], { shell })
+      assert.match(await readFile(path, 'utf8'), /PermitRootLogin maybe\nUseDNS no\n$/)
+    })
+
+    it('regex metacharacters in the line itself are literal without match', async (t) => {
+      const shell = await shellFor(t, shellName)
+      if (!shell) return
+      const dir = await tempDir(t)
+      const path = join(dir, 'f')
+      const line = 'a.*b [x] $HOME \\n \'q\' "d" (e|f)'
+      await writeFile(path, 'aXXb [x] $HOME \\n\n')
+      assert.deepEqual(statuses(await runPhase([{ type: 'line', path, line }], { shell })), ['changed'])
+      assert.deepEqual(statuses(await runPhase([{ type: 'line', path, line }], { shell })), ['ok'])
+      assert.equal(await readFile(path, 'utf8'), `aXXb [x] $HOME \\n\n${line}\n`)
+    })
+
+    it('absent removes every matching line; a missing file is created for a present line', async (t) => {
+      const shell = await shellFor(t, shellName)
+      if (!shell) return
+      const dir = await tempDir(t)
+      const path = join(dir, 'f')
+      await writeFile(path, 'keep\nx=1\nkeep too\nx=2\n')
+      const run = await runPhase([{ type: 'line', path, line: '', match: '^x=', state: 'absent' }], { shell })
+      assert.equal(run.results[0]!.message, 'removed the line')
+      assert.equal(await readFile(path, 'utf8'), 'keep\nkeep too\n')
+      assert.deepEqual(
+        statuses(await runPhase([{ type: 'line', path, line: 'keep', state: 'absent' }], { shell })),
+        ['changed'],
+      )
+      assert.equal(await readFile(path, 'utf8'), 'keep too\n')
+
+      const fresh = join(dir, 'new')
+      assert.deepEqual(
+        statuses(await runPhase([{ type: 'line', path: fresh, line: 'a', state: 'absent' }], { shell })),
+        ['ok'],
+      )
+      const created = await runPhase([{ type: 'line', path: fresh, line: 'first' }], { shell })
+      assert.equal(created.results[0]!.message, 'created')
+      assert.equal(await readFile(fresh, 'utf8'), 'first\n')
+    })
+
+    it('edits the file a symlink points to; a bad regex fails with awk’s message', async (t) => {
+      const shell = await shellFor(t, shellName)
+      if (!shell) return
+      const dir = await tempDir(t)
+      await writeFile(join(dir, 'real'), 'a\n')
+      await symlink('real', join(dir, 'link'))
+      assert.deepEqual(
+        statuses(await runPhase([{ type: 'line', path: join(dir, 'link'), line: 'b' }], { shell })),
+        ['changed'],
+      )
+      assert.equal(await readFile(join(dir, 'real'), 'utf8'), 'a\nb\n')
+      const bad = await runPhase([{ type: 'line', path: join(dir, 'real'), line: 'c', match: '[' }], {
+        shell,
+      })
+      assert.equal(bad.results[0]!.status, 'failed')
+      assert.match(bad.results[0]!.message, /^could not edit the file \(exit \d+\)/)
+      assert.equal(await readFile(join(dir, 'real'), 'utf8'), 'a\nb\n')
+      assert.deepEqual((await readdir(dir)).sort(), ['link', 'real'])
+    })
+  })
+}
