@@ -1,0 +1,52 @@
+import { Args, Command } from '@oclif/core'
+import { destroyPod, type Pod } from '../../core/pods/index.js'
+import { podFailure, podFor, podRunFlags, renderValue, showPodOutput } from './eval.js'
+
+export default class PodCall extends Command {
+  static override summary =
+    'Import a module in a sandboxed pod, call one of its exports and print what it returns'
+  static override description =
+    'MODULE is a package of the pod, a file relative to one of its --path folders, or node:NAME; #EXPORT defaults to the default export. Each ARG is JSON.'
+  static override strict = false
+  static override args = {
+    target: Args.string({ description: 'MODULE#EXPORT', required: true }),
+    arg: Args.string({ description: 'Arguments, each as JSON' }),
+  }
+  static override flags = podRunFlags
+  static override examples = [
+    `<%= config.bin %> pod call --dep yaml@2 yaml#parse '"a: 1"'`,
+    `<%= config.bin %> pod call --path ./lib ./math.js#add 1 2`,
+  ]
+
+  async run(): Promise<void> {
+    const { args, argv, flags } = await this.parse(PodCall)
+    const values = (argv as string[]).slice(1).map((text, i) => {
+      try {
+        return JSON.parse(text) as unknown
+      } catch (error) {
+        return this.error(`argument ${i + 1} is not JSON (${(error as Error).message}): ${text}`, { exit: 2 })
+      }
+    })
+    let pod: Pod | undefined
+    let value: unknown
+    let failed: { error: unknown } | undefined
+    try {
+      pod = await podFor(flags)
+      value = await pod.call(args.target, ...values)
+    } catch (error) {
+      failed = { error }
+    } finally {
+      if (pod) {
+        // Destroyed first: then all the pod printed has arrived.
+        await destroyPod(pod)
+        showPodOutput(pod, failed?.error)
+      }
+    }
+    if (failed) {
+      const failure = podFailure(failed.error)
+      if (failure) this.error(failure.message, { exit: 2 })
+      throw failed.error
+    }
+    this.log(renderValue(value, flags.json))
+  }
+}

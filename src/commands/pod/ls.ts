@@ -1,0 +1,56 @@
+import { Command, Flags } from '@oclif/core'
+import { listPodCache } from '../../core/pods/index.js'
+
+/** Bytes as a short size (KB, MB, GB). */
+export function formatSize(bytes: number): string {
+  const units = ['B', 'KB', 'MB', 'GB']
+  let value = bytes
+  let unit = 0
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024
+    unit++
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`
+}
+
+export default class PodLs extends Command {
+  static override summary = 'List the dependency sets installed in the pod cache'
+  static override flags = { json: Flags.boolean({ description: 'Print one JSON document' }) }
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(PodLs)
+    const sets = await listPodCache()
+    if (flags.json) {
+      this.log(
+        JSON.stringify(
+          sets.map((s) => ({ ...s, lastUsed: s.lastUsed.toISOString() })),
+          null,
+          2,
+        ),
+      )
+      return
+    }
+    if (sets.length === 0) {
+      this.log('no dependency sets in the pod cache')
+      return
+    }
+    const table = [['HASH', 'PACKAGES', 'SIZE', 'LAST USED']]
+    for (const set of sets) {
+      const packages = set.packages.map((p) => `${p.name}@${p.version}`).join(', ') || '(none)'
+      table.push([
+        set.hash.slice(0, 12),
+        packages,
+        formatSize(set.sizeBytes),
+        set.lastUsed.toISOString().slice(0, 16).replace('T', ' '),
+      ])
+    }
+    const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)))
+    for (const row of table)
+      this.log(
+        row
+          .map((cell, i) => cell.padEnd(widths[i]!))
+          .join('  ')
+          .trimEnd(),
+      )
+  }
+}

@@ -1,0 +1,182 @@
+import { realpath } from 'node:fs/promises'
+import { PodError, PodExitError, PodTimeoutError, PodValueError } from '../pods/errors.js'
+import type { PodHandle, PodLimits } from '../pods/pod.js'
+import { type PodPool, podPool } from '../pods/pool.js'
+import { normalizeDependencies, specKey } from '../pods/specs.js'
+import { unsendableReason } from '../pods/values.js'
+import { CrateError } from './resolve.js'
+import type { CrateContextData, CrateRunner, PhaseOutput, ResolvedCrate } from './types.js'
+
+export interface PodCrateRunnerOptions {
+  /**
+   * The crates of the run, known ahead: crates with the same dependencies then share one pool, whose pods
+   * may read each of their folders. A crate not listed gets a pool of its own.
+   */
+  crates?: Iterable<ResolvedCrate>
+  limits?: PodLimits
+  /** The dependency-set cache (default `$XDG_CACHE_HOME/forklift/pods`). */
+  cacheDir?: string
+  /** Warm pods per pool besides the current one (default 0: a dead pod is replaced by a fresh start). */
+  warm?: number
+  /** What the crates' pods write to stdout and stderr. */
+  onOutput?: (stream: 'stdout' | 'stderr', text: string) => void
+}
+
+/** A crate's phase failed inside its pod: names the crate, phase and node; the stack is the pod's. */
+export class PodCrateError extends Error {
+  override name = 'PodCrateError'
+  readonly crate: string
+  readonly phase: string
+  readonly node: string
+  /** The crate's own stack, as thrown inside the pod (paths are the crate's real ones). */
+  readonly podStack?: string
+
+  constructor(crate: string, phase: string, node: string, cause: Error) {
+    const what =
+      cause instanceof PodError
+        ? `${cause.remoteName}: ${cause.message}`
+        : cause instanceof PodTimeoutError
+          ? `the phase ran past the pod's ${cause.timeoutMs} ms time limit; the pod was stopped`
+          : cause.message
+    super(`crate "${crate}", phase ${phase}, node ${node}: ${what}`, { cause })
+    this.crate = crate
+    this.phase = phase
+    this.node = node
+    if (cause instanceof PodError) {
+      this.podStack = cause.podStack
+      this.stack = cause.podStack
+    }
+  }
+}
+
+const keyOf = async (crate: ResolvedCrate) =>
+  specKey(await normalizeDependencies(crate.dependencies, crate.dir))
+
+/**
+ * Run crates in pods: one pool per distinct dependency set (its pods reused by every node of the run),
+ * sandboxed, with read access to the crates' folders and nothing of Forklift but its crate context.
+ */
+export function createPodCrateRunner(options: PodCrateRunnerOptions = {}): CrateRunner {
+  const known = [...(options.crates ?? [])]
+  // dependency key → folders of the known crates that share it
+  let groups: Promise<Map<string, string[]>> | undefined
+  const pools = new Map<string, Promise<PodPool>>()
+  const phases = new Map<string, Promise<Set<string>>>()
+  let closed = false
+
+  function knownGroups(): Promise<Map<string, string[]>> {
+    groups ??= (async () => {
+      const out = new Map<string, string[]>()
+      for (const crate of known) {
+        const key = await keyOf(crate)
+        const dirs = out.get(key) ?? []
+        if (!dirs.includes(crate.dir)) dirs.push(crate.dir)
+        out.set(key, dirs)
+      }
+      return out
+    })()
+    return groups
+  }
+
+  async function poolOf(crate: ResolvedCrate): Promise<PodPool> {
+    if (closed) throw new CrateError(`crate "${crate.name}": the pod runner was closed`)
+    const key = await keyOf(crate)
+    const shared = (await knownGroups()).get(key)
+    const dirs = shared?.includes(crate.dir) ? shared : [crate.dir]
+    const poolKey = shared?.includes(crate.dir) ? key : `${key}\0${crate.dir}`
+    let pool = pools.get(poolKey)
+    if (!pool) {
+      pool = podPool(
+        {
+          dependencies: crate.dependencies,
+          baseDir: crate.dir,
+          paths: dirs,
+          ...(options.limits ? { limits: options.limits } : {}),
+          ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
+          ...(options.onOutput ? { onOutput: options.onOutput } : {}),
+        },
+        { size: options.warm ?? 0 },
+      )
+      pools.set(poolKey, pool)
+    }
+    return pool
+  }
+
+  const podOf = async (crate: ResolvedCrate) => (await poolOf(crate)).current() as PodHandle
+
+  // The pod reads a crate through a link to its real folder: name its entry by its real path.
+  const entries = new Map<string, Promise<string>>()
+  const entryOf = (crate: ResolvedCrate) => {
+    let entry = entries.get(crate.entry)
+    if (!entry) {
+      entry = realpath(crate.entry).catch(() => crate.entry)
+      entries.set(crate.entry, entry)
+    }
+    return entry
+  }
+
+  /** A crate that cannot be loaded is the user's to fix: a one-line CrateError. */
+  function loadError(crate: ResolvedCrate, error: unknown): Error {
+    if (error instanceof PodError) {
+      const message =
+        error.remoteName === 'CrateError'
+          ? error.message
+          : `crate "${crate.name}": cannot load ${crate.entry}: ${error.message}`
+      return new CrateError(message.split('\n')[0]!)
+    }
+    return error as Error
+  }
+
+  return {
+    async hasPhase(crate, phase) {
+      let names = phases.get(crate.entry)
+      if (!names) {
+        names = (async () => {
+          const pod = await podOf(crate)
+          try {
+            const list = (await pod.request(
+              { op: 'crate-phases', crate: crate.name, entry: await entryOf(crate) },
+              `loading crate "${crate.name}"`,
+            )) as string[]
+            return new Set(list)
+          } catch (error) {
+            throw loadError(crate, error)
+          }
+        })()
+        phases.set(crate.entry, names)
+        // A pod that died while loading is no reason to remember the failure.
+        names.catch(() => phases.delete(crate.entry))
+      }
+      return (await names).has(phase)
+    },
+
+    async runPhase(crate, data: CrateContextData): Promise<PhaseOutput> {
+      const reason = unsendableReason(data, 'context')
+      if (reason) throw new PodValueError(`crate "${crate.name}": ${reason}`)
+      const pod = await podOf(crate)
+      const label = `phase ${data.phase} of crate "${crate.name}" on node ${data.node.name}`
+      try {
+        return (await pod.request(
+          { op: 'crate-run', crate: crate.name, entry: await entryOf(crate), data },
+          label,
+        )) as PhaseOutput
+      } catch (error) {
+        if (error instanceof PodError && error.remoteName === 'CrateError')
+          throw new CrateError(error.message)
+        if (error instanceof PodError || error instanceof PodTimeoutError || error instanceof PodExitError) {
+          throw new PodCrateError(crate.name, data.phase, data.node.name, error)
+        }
+        if (error instanceof PodValueError)
+          throw new PodCrateError(crate.name, data.phase, data.node.name, error)
+        throw error
+      }
+    },
+
+    async close() {
+      closed = true
+      const all = [...pools.values()]
+      pools.clear()
+      await Promise.all(all.map(async (pool) => (await pool.catch(() => undefined))?.shutdown()))
+    },
+  }
+}

@@ -1,0 +1,224 @@
+// The program a pod runs. It is copied next to the pod's dependency folder and started under Node's
+// permission model, so it may import nothing of Forklift but the files copied with it.
+import { existsSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { isAbsolute, resolve, sep } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import type { CrateContext, CrateContextData, CrateDefinition } from '../crates/types.js'
+import type { RemoteErrorData } from './errors.js'
+import type { HostConfig, HostMessage, HostRequest } from './protocol.js'
+import { unsendableReason } from './values.js'
+
+type MakeContext = (data: CrateContextData, published: Record<string, unknown>) => CrateContext
+
+const config = JSON.parse(process.argv[2] ?? '{}') as HostConfig
+
+// Node's permission model lets any process signal any other of the same user: a pod signals only itself.
+const rawKill = (process as unknown as { _kill: (pid: number, signal: number) => number })._kill
+Object.defineProperty(process, '_kill', {
+  value(pid: number, signal: number) {
+    if (pid !== process.pid) {
+      throw Object.assign(new Error('Access to this API has been restricted: a pod may signal only itself'), {
+        code: 'ERR_ACCESS_DENIED',
+      })
+    }
+    return rawKill.call(process, pid, signal)
+  },
+  writable: false,
+  configurable: false,
+})
+const hostFile = fileURLToPath(import.meta.url)
+// `require` for evaluated code: rooted in the pod's own dependency folder, like `import` from here.
+const podRequire = createRequire(hostFile)
+
+/** An error that is not a bug of the pod's code but a rule of the boundary, named like Forklift's own. */
+function namedError(name: string, message: string): Error {
+  const error = new Error(message)
+  error.name = name
+  return error
+}
+
+const within = (path: string, dir: string) => path === dir || path.startsWith(dir + sep)
+
+/** Map a real path inside one of the pod's paths to the link the pod can read it through. */
+function toView(path: string): string {
+  for (const link of config.links)
+    if (within(path, link.real)) return link.view + path.slice(link.real.length)
+  return path
+}
+
+/** The reverse, for messages and stacks: show the user's own paths, not the links. */
+function toReal(text: string): string {
+  let out = text
+  // Longest first: l10 before l1.
+  for (const link of [...config.links].sort((a, b) => b.view.length - a.view.length)) {
+    out = out
+      .replaceAll(pathToFileURL(link.view).href, pathToFileURL(link.real).href)
+      .replaceAll(link.view, link.real)
+  }
+  return out
+}
+
+// Frames of this file and of Node's IPC plumbing say nothing about the pod's code: left out of stacks.
+const HOST_FRAME = 'forklift-pod-host'
+const hostUrl = import.meta.url
+const plumbing = (line: string) =>
+  /^\s+at /.test(line) &&
+  (line.includes(hostUrl) ||
+    line.includes(HOST_FRAME) ||
+    /\(node:(internal|events|child_process)|at node:internal/.test(line))
+
+const cleanStack = (stack: string) =>
+  stack
+    .split('\n')
+    .filter((line) => !plumbing(line))
+    .join('\n')
+
+const isRelative = (spec: string) => spec.startsWith('./') || spec.startsWith('../')
+
+async function importModule(spec: string): Promise<Record<string, unknown>> {
+  if (isAbsolute(spec)) return import(pathToFileURL(toView(spec)).href)
+  if (isRelative(spec)) {
+    for (const link of config.links) {
+      const candidate = resolve(link.view, spec)
+      if (existsSync(candidate)) return import(pathToFileURL(candidate).href)
+    }
+    throw namedError('PodUsageError', `module "${spec}" is in none of the pod's paths`)
+  }
+  try {
+    return await import(spec)
+  } catch (error) {
+    // A bare name the dependencies lack may still be a file in one of the pod's paths.
+    if ((error as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw error
+    for (const link of config.links) {
+      const candidate = resolve(link.view, spec)
+      if (existsSync(candidate)) return import(pathToFileURL(candidate).href)
+    }
+    throw error
+  }
+}
+
+function evaluate(code: string, bindings: Record<string, unknown>): unknown {
+  const names = Object.keys(bindings)
+  // A direct eval inside a function: the bindings are in scope and the completion value comes back.
+  const run = new Function(
+    'require',
+    ...names,
+    `return eval(arguments[${names.length + 1}])\n//# sourceURL=${HOST_FRAME}`,
+  )
+  return run(podRequire, ...names.map((name) => bindings[name]), `${code}\n//# sourceURL=pod-eval`)
+}
+
+async function callExport(module: string, name: string, args: unknown[]): Promise<unknown> {
+  const namespace = await importModule(module)
+  let owner: unknown = namespace
+  let target = namespace[name]
+  if (target === undefined && name !== 'default') {
+    // CommonJS modules whose exports the loader could not list: look on module.exports.
+    const fallback = namespace.default as Record<string, unknown> | undefined
+    if (fallback && typeof fallback === 'object') {
+      owner = fallback
+      target = fallback[name]
+    }
+  }
+  if (target === undefined) throw namedError('PodUsageError', `module "${module}" has no export "${name}"`)
+  if (typeof target !== 'function') {
+    if (args.length === 0) return target
+    throw namedError('PodUsageError', `${module}#${name} is not a function`)
+  }
+  return (target as (...a: unknown[]) => unknown).apply(owner, args)
+}
+
+const crates = new Map<string, Promise<CrateDefinition>>()
+
+function loadCrate(crate: string, entry: string): Promise<CrateDefinition> {
+  let loading = crates.get(entry)
+  if (!loading) {
+    loading = import(pathToFileURL(toView(entry)).href).then((module: { default?: CrateDefinition }) => {
+      const definition = module.default
+      if (!definition || typeof definition !== 'object' || typeof definition.phases !== 'object') {
+        throw namedError('CrateError', `crate "${crate}": ${entry} must export default { phases: { … } }`)
+      }
+      return definition
+    })
+    crates.set(entry, loading)
+  }
+  return loading
+}
+
+let makeContext: Promise<MakeContext> | undefined
+
+async function runCrate(crate: string, entry: string, data: CrateContextData) {
+  const definition = await loadCrate(crate, entry)
+  const phase = Object.hasOwn(definition.phases, data.phase) ? definition.phases[data.phase] : undefined
+  if (typeof phase !== 'function') return { actions: [], published: {} }
+  makeContext ??= import(config.context).then((m: { makeCrateContext: MakeContext }) => m.makeCrateContext)
+  const published: Record<string, unknown> = {}
+  const settings = { ...(definition.defaults ?? {}), ...data.settings }
+  const actions = await phase((await makeContext)({ ...data, settings }, published))
+  if (!Array.isArray(actions)) {
+    throw namedError(
+      'CrateError',
+      `crate "${crate}" phase ${data.phase} returned ${typeof actions}, not a list of actions`,
+    )
+  }
+  return { actions, published }
+}
+
+async function handle(request: HostRequest): Promise<unknown> {
+  switch (request.op) {
+    case 'eval':
+      return evaluate(request.code, request.bindings)
+    case 'call':
+      return callExport(request.module, request.export, request.args)
+    case 'require':
+      await importModule(request.module)
+      return undefined
+    case 'crate-phases': {
+      const { phases } = await loadCrate(request.crate, request.entry)
+      return Object.keys(phases).filter((name) => typeof phases[name] === 'function')
+    }
+    case 'crate-run':
+      return runCrate(request.crate, request.entry, request.data)
+  }
+}
+
+/** Why a reply cannot go back, naming the path inside it the way the caller knows it. */
+function unsendable(request: HostRequest, value: unknown): string | undefined {
+  if (request.op !== 'crate-run') return unsendableReason(value, 'value')
+  const output = value as { actions: unknown; published: unknown }
+  const reason =
+    unsendableReason(output.actions, 'actions') ?? unsendableReason(output.published, 'published')
+  return reason && `crate "${request.crate}" phase ${request.data.phase}: ${reason}`
+}
+
+function errorData(error: unknown): RemoteErrorData {
+  if (error instanceof Error || (error !== null && typeof error === 'object' && 'message' in error)) {
+    const e = error as Error & { code?: unknown }
+    const data: RemoteErrorData = { name: String(e.name ?? 'Error'), message: toReal(String(e.message)) }
+    if (typeof e.stack === 'string') data.stack = toReal(cleanStack(e.stack))
+    if (typeof e.code === 'string') data.code = e.code
+    return data
+  }
+  return { name: 'Error', message: `the pod's code threw a non-error value: ${String(error)}` }
+}
+
+function send(message: HostMessage): void {
+  process.send?.(message)
+}
+
+process.on('message', async (message: HostRequest & { id: number }) => {
+  const { id } = message
+  try {
+    const value = await handle(message)
+    const reason = unsendable(message, value)
+    if (reason) throw namedError('PodValueError', reason)
+    send({ type: 'reply', id, ok: true, value })
+  } catch (error) {
+    send({ type: 'reply', id, ok: false, error: errorData(error) })
+  }
+})
+
+// Forklift went away: so does the pod.
+process.on('disconnect', () => process.exit(0))
+send({ type: 'ready' })

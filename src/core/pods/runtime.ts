@@ -1,0 +1,216 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import {
+  PodError,
+  PodExitError,
+  PodTimeoutError,
+  PodUsageError,
+  PodValueError,
+  type RemoteErrorData,
+} from './errors.js'
+import type { HostConfig, HostMessage, HostRequest } from './protocol.js'
+
+/** How a pod's process is started and held to its limits. */
+export interface RuntimeSpec {
+  /** Node flags (sandbox, heap) before the host program. */
+  nodeArgs: string[]
+  host: string
+  config: HostConfig
+  cwd: string
+  env: Record<string, string>
+  timeoutMs: number
+  heapMb: number
+  onOutput?: (stream: 'stdout' | 'stderr', text: string) => void
+}
+
+/** One running pod process. */
+export interface Runtime {
+  readonly pid: number
+  readonly exited: boolean
+  request(request: HostRequest, label: string): Promise<unknown>
+  /** Kill the process and wait until it is gone. */
+  stop(): Promise<void>
+  /** Called once, when the process ends for any reason but stop(). */
+  onExit(listener: (error: PodExitError) => void): void
+}
+
+const LOG_LIMIT = 64 * 1024
+
+/** The last bytes a pod wrote to stdout and stderr. */
+export class PodLogs {
+  stdout = ''
+  stderr = ''
+  add(stream: 'stdout' | 'stderr', text: string): void {
+    const next = this[stream] + text
+    this[stream] = next.length > LOG_LIMIT ? next.slice(next.length - LOG_LIMIT) : next
+  }
+}
+
+const lastLine = (text: string) =>
+  text
+    .trim()
+    .split('\n')
+    .filter((l) => l.trim())
+    .pop()
+    ?.trim()
+
+/** Errors the host raises for the boundary's own rules come back as Forklift's; the rest as PodError. */
+function remoteError(data: RemoteErrorData): Error {
+  if (data.name === 'PodValueError') return new PodValueError(data.message)
+  if (data.name === 'PodUsageError') return new PodUsageError(data.message)
+  return new PodError(data)
+}
+
+interface Pending {
+  resolve(value: unknown): void
+  reject(error: Error): void
+  timer: NodeJS.Timeout
+}
+
+/** Start a pod process and wait until its host says it is ready. */
+export function startRuntime(spec: RuntimeSpec, logs: PodLogs): Promise<Runtime> {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...spec.nodeArgs, spec.host, JSON.stringify(spec.config)],
+    {
+      cwd: spec.cwd,
+      env: spec.env,
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      serialization: 'advanced',
+    },
+  )
+  const pending = new Map<number, Pending>()
+  const exitListeners: ((error: PodExitError) => void)[] = []
+  let nextId = 1
+  let dead = false
+  let stopping = false
+  let startupOutput = ''
+  // This process's own stderr tail: the pod's log spans its earlier processes too.
+  let stderrTail = ''
+  let ready = false
+  // Gone once its output has all arrived too.
+  const gone = new Promise<void>((resolve) => child.once('close', () => resolve()))
+
+  for (const stream of ['stdout', 'stderr'] as const) {
+    child[stream]?.setEncoding('utf8').on('data', (text: string) => {
+      logs.add(stream, text)
+      if (!ready) startupOutput += text
+      if (stream === 'stderr') stderrTail = (stderrTail + text).slice(-8192)
+      spec.onOutput?.(stream, text)
+    })
+  }
+
+  function exitError(code: number | null, signal: NodeJS.Signals | null): PodExitError {
+    if (/heap out of memory|Reached heap limit|Allocation failed/i.test(stderrTail)) {
+      return new PodExitError(
+        `the pod ran out of memory: it reached its heap limit of ${spec.heapMb} MB and was stopped`,
+        'heap',
+      )
+    }
+    const how = signal ? `was killed by ${signal}` : `exited with code ${code}`
+    const said = lastLine(stderrTail)
+    return new PodExitError(`the pod ${how}${said ? `: ${said}` : ''}`, 'crash')
+  }
+
+  /** The process is gone or going: fail what waits on it and tell the owner, once, at once. */
+  function finish(error: PodExitError, notify: boolean): void {
+    if (dead) return
+    dead = true
+    if (notify && ready) for (const listener of exitListeners) listener(error)
+    for (const call of pending.values()) {
+      clearTimeout(call.timer)
+      call.reject(error)
+    }
+    pending.clear()
+  }
+
+  const runtime: Runtime = {
+    get pid() {
+      return child.pid ?? -1
+    },
+    get exited() {
+      return dead
+    },
+    request(request, label) {
+      if (dead) return Promise.reject(new PodExitError('the pod has stopped', 'crash'))
+      const id = nextId++
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          if (!pending.has(id)) return
+          pending.delete(id)
+          child.kill('SIGKILL')
+          // Told before the caller hears of it, so whoever asks next already gets a replacement.
+          const others = `the pod was stopped: another call (${label}) ran past the ${spec.timeoutMs} ms time limit`
+          finish(new PodExitError(others, 'timeout'), true)
+          reject(
+            new PodTimeoutError(
+              `${label} ran past the pod's ${spec.timeoutMs} ms time limit; the pod was stopped`,
+              spec.timeoutMs,
+            ),
+          )
+        }, spec.timeoutMs)
+        pending.set(id, { resolve, reject, timer })
+        const failed = (error: Error) => {
+          if (!pending.has(id)) return
+          pending.delete(id)
+          clearTimeout(timer)
+          reject(error)
+        }
+        try {
+          child.send({ ...request, id }, (error) => {
+            if (error) failed(new PodExitError(`the pod has stopped (${error.message})`, 'crash'))
+          })
+        } catch (error) {
+          // The structured clone refused what the data check let through.
+          failed(new PodValueError(`cannot send ${label} to the pod: ${(error as Error).message}`))
+        }
+      })
+    },
+    async stop() {
+      if (!dead) {
+        stopping = true
+        child.kill('SIGKILL')
+        finish(new PodExitError('the pod was destroyed while the call was running', 'destroyed'), false)
+      }
+      await gone
+    },
+    onExit(listener) {
+      exitListeners.push(listener)
+    },
+  }
+
+  return new Promise<Runtime>((resolve, reject) => {
+    // A host that never says it is ready (a hung start) is ended like a call past its limit.
+    const startTimer = setTimeout(() => child.kill('SIGKILL'), Math.max(spec.timeoutMs, 15_000))
+    child.on('message', (message: HostMessage) => {
+      if (message.type === 'ready') {
+        clearTimeout(startTimer)
+        ready = true
+        startupOutput = ''
+        resolve(runtime)
+        return
+      }
+      const call = pending.get(message.id)
+      if (!call) return
+      pending.delete(message.id)
+      clearTimeout(call.timer)
+      if (message.ok) call.resolve(message.value)
+      else call.reject(remoteError(message.error))
+    })
+    child.on('error', (error) => {
+      if (!ready) reject(new PodExitError(`cannot start the pod: ${error.message}`, 'crash'))
+    })
+    // 'close', not 'exit': by then all the process wrote to stderr has arrived (the heap message).
+    child.on('close', (code, signal) => {
+      clearTimeout(startTimer)
+      if (!ready) {
+        dead = true
+        const said = startupOutput.trim()
+        reject(
+          new PodExitError(`the pod could not start (${code ?? signal})${said ? `: ${said}` : ''}`, 'crash'),
+        )
+        return
+      }
+      finish(exitError(code, signal), !stopping)
+    })
+  })
+}

@@ -1,0 +1,58 @@
+import { readdirSync, readFileSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after } from 'node:test'
+import { fixture } from '../../support/paths.js'
+
+export const libV1 = fixture('pods', 'fixture-lib-1.0.0.tgz')
+export const libV2 = fixture('pods', 'fixture-lib-2.0.0.tgz')
+
+/**
+ * A fresh pod cache and npm cache for this test file, removed afterwards. npm is pointed at a closed
+ * loopback port, so no test can reach a real registry by accident. Call it at the top of a test file.
+ */
+export async function podSandbox(): Promise<{ root: string; cacheDir: string }> {
+  const root = await mkdtemp(join(tmpdir(), 'forklift-pods-'))
+  process.env.npm_config_cache = join(root, 'npm-cache')
+  process.env.npm_config_registry ??= 'http://127.0.0.1:9/'
+  after(() => rm(root, { recursive: true, force: true }))
+  return { root, cacheDir: join(root, 'pods') }
+}
+
+/** Whether a process with this id still exists. */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Process ids of the pods this process started that still run (their program is a view's host.js). */
+export function podProcesses(): number[] {
+  const out: number[] = []
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8')
+      // Field 4 (after the command in parentheses) is the parent's pid.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+      if (ppid !== process.pid) continue
+      if (readFileSync(`/proc/${name}/cmdline`, 'utf8').includes('/.views/')) out.push(Number(name))
+    } catch {
+      // gone while looking
+    }
+  }
+  return out.sort((a, b) => a - b)
+}
+
+/** Wait (up to a bound) until `check` holds, for states reached in the background. */
+export async function eventually(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (check()) return
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  throw new Error(`never happened: ${what}`)
+}

@@ -1,0 +1,161 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import {
+  destroyPod,
+  makePod,
+  type Pod,
+  PodExitError,
+  PodTimeoutError,
+  podPool,
+} from '../../../src/core/pods/index.js'
+import { alive, eventually, libV1, podProcesses, podSandbox } from './helpers.js'
+
+const { cacheDir } = await podSandbox()
+
+const INFINITE_LOOP = 'for (;;) {}'
+const HEAP_BOMB = 'const hoard = []; for (;;) hoard.push(new Array(100_000).fill(1.5))'
+const limits = { timeoutMs: 1500, heapMb: 48 }
+
+const pidOf = (pod: Pod) => {
+  assert.ok(pod.pid, 'the pod has a running process')
+  return pod.pid
+}
+
+describe('limits', () => {
+  it('kills an infinite loop at the time limit; the pod is replaced and answers again', async () => {
+    const pod = await makePod({ cacheDir, limits })
+    try {
+      const before = pidOf(pod)
+      await assert.rejects(pod.eval(INFINITE_LOOP), (error: Error) => {
+        assert.ok(error instanceof PodTimeoutError)
+        assert.match(error.message, /^eval ran past the pod's 1500 ms time limit; the pod was stopped$/)
+        return true
+      })
+      assert.equal(await pod.eval('6 * 7'), 42)
+      assert.notEqual(pidOf(pod), before)
+      assert.equal(alive(before), false)
+    } finally {
+      await destroyPod(pod)
+    }
+  })
+
+  it('kills a heap bomb at the heap limit; the pod is replaced and answers again', async () => {
+    const pod = await makePod({ cacheDir, limits })
+    try {
+      const before = pidOf(pod)
+      await assert.rejects(pod.eval(HEAP_BOMB), (error: Error) => {
+        assert.ok(error instanceof PodExitError, String(error))
+        assert.equal(error.reason, 'heap')
+        assert.equal(
+          error.message,
+          'the pod ran out of memory: it reached its heap limit of 48 MB and was stopped',
+        )
+        return true
+      })
+      assert.equal(await pod.eval('6 * 7'), 42)
+      assert.notEqual(pidOf(pod), before)
+    } finally {
+      await destroyPod(pod)
+    }
+  })
+
+  it('a crash of the pod is an error for the caller, not for Forklift', async () => {
+    const pod = await makePod({ cacheDir, limits })
+    try {
+      await assert.rejects(pod.eval('process.exit(3)'), /the pod exited with code 3/)
+      await assert.rejects(pod.eval('process.kill(process.pid, "SIGSEGV")'), /the pod was killed by SIGSEGV/)
+      assert.equal(await pod.eval('"still here"'), 'still here')
+    } finally {
+      await destroyPod(pod)
+    }
+  })
+})
+
+describe('pod pools', () => {
+  it('keep size warm pods besides the current one, initialised', async () => {
+    const pool = await podPool(
+      { cacheDir, dependencies: [libV1] },
+      { size: 2, init: (pod) => pod.eval('globalThis.greeting = require("fixture-lib").greet("pool")') },
+    )
+    const pids = new Set<number>()
+    try {
+      assert.equal(pool.size, 2)
+      const first = pool.current()
+      pids.add(pidOf(first))
+      assert.equal(await first.eval('greeting'), 'hello, pool')
+      for (let round = 0; round < 3; round++) {
+        const next = await pool.refresh()
+        assert.notEqual(next, first)
+        pids.add(pidOf(next))
+        assert.equal(await next.eval('greeting'), 'hello, pool')
+        assert.equal(pool.current(), next)
+      }
+      assert.equal(pids.size, 4)
+    } finally {
+      await pool.shutdown()
+    }
+    for (const pid of pids) assert.equal(alive(pid), false, `pod process ${pid} is gone`)
+  })
+
+  it('refresh hands out the warm pod and destroys the old one in the background', async () => {
+    const destroyed: number[] = []
+    const pool = await podPool(
+      { cacheDir },
+      {
+        size: 1,
+        destroy: async (pod) => {
+          destroyed.push(await pod.eval<number>('process.pid'))
+        },
+      },
+    )
+    try {
+      const old = pool.current()
+      const oldPid = pidOf(old)
+      await eventually(() => podProcesses().length === 2, 'the warm pod runs')
+      const warmPid = podProcesses().find((pid) => pid !== oldPid)
+      const next = await pool.refresh()
+      assert.equal(pidOf(next), warmPid, 'the pod handed out is the one that was already warm')
+      assert.equal(await next.eval('1'), 1)
+      await eventually(() => old.destroyed && !alive(oldPid), 'the old pod is gone')
+      assert.deepEqual(destroyed, [oldPid], 'the destroy hook saw the old pod alive')
+    } finally {
+      await pool.shutdown()
+    }
+  })
+
+  it('replace a pod killed at the time or heap limit; the next call works', async () => {
+    const pool = await podPool({ cacheDir, limits }, { size: 1 })
+    try {
+      const looping = pool.current()
+      const loopPid = pidOf(looping)
+      await assert.rejects(looping.eval(INFINITE_LOOP), PodTimeoutError)
+      assert.notEqual(pool.current(), looping)
+      assert.equal(await pool.current().eval('1 + 1'), 2)
+
+      const bombed = pool.current()
+      await assert.rejects(
+        bombed.eval(HEAP_BOMB),
+        (error: Error) => error instanceof PodExitError && error.reason === 'heap',
+      )
+      assert.notEqual(pool.current(), bombed)
+      assert.equal(await pool.current().eval('2 + 2'), 4)
+      assert.equal(alive(loopPid), false)
+    } finally {
+      await pool.shutdown()
+    }
+  })
+
+  it('shutdown leaves no process behind, warm ones included', async () => {
+    assert.deepEqual(podProcesses(), [], 'no pod runs before')
+    const pool = await podPool({ cacheDir }, { size: 3 })
+    // The current pod and three warm ones, started in the background.
+    await eventually(() => podProcesses().length === 4, 'four pod processes')
+    await pool.refresh()
+    await eventually(() => podProcesses().length === 4, 'still four after a refresh')
+    const pids = podProcesses()
+    await pool.shutdown()
+    assert.deepEqual(podProcesses(), [])
+    for (const pid of pids) assert.equal(alive(pid), false, `pod process ${pid} is gone`)
+    assert.throws(() => pool.current(), /shut down/)
+  })
+})
