@@ -1,0 +1,32 @@
+import { Command, Flags } from '@oclif/core'
+import { reportError } from '../../cli/errors.js'
+import { pause } from '../../core/hail/control.js'
+import { resolvePaths } from '../../core/hail/paths.js'
+import { profileFlags } from '../hail.js'
+
+export default class HailPause extends Command {
+  static override summary =
+    'Freeze changes: the watcher keeps polling and reporting new builds but deploys none'
+  static override examples = ['<%= config.bin %> hail pause --profile web --reason "release freeze"']
+  static override flags = {
+    ...profileFlags,
+    reason: Flags.string({ description: 'Why (shown by hail status)' }),
+  }
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(HailPause)
+    try {
+      const paths = resolvePaths({
+        profile: flags.profile,
+        profilesDir: flags['profiles-dir'],
+        stateDir: flags['state-dir'],
+      })
+      const entry = await pause(paths, flags.reason)
+      this.log(
+        `profile ${flags.profile}: deployments paused since ${entry.since}${entry.reason ? ` (${entry.reason})` : ''}`,
+      )
+    } catch (error) {
+      reportError(error)
+    }
+  }
+}

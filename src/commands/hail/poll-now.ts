@@ -1,0 +1,27 @@
+import { Command } from '@oclif/core'
+import { reportError } from '../../cli/errors.js'
+import { pollNow } from '../../core/hail/control.js'
+import { resolvePaths } from '../../core/hail/paths.js'
+import { profileFlags } from '../hail.js'
+
+export default class HailPollNow extends Command {
+  static override summary =
+    'Make the running watcher poll at once instead of waiting for its period (sends SIGHUP)'
+  static override examples = ['<%= config.bin %> hail poll-now --profile web']
+  static override flags = { ...profileFlags }
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(HailPollNow)
+    try {
+      const paths = resolvePaths({
+        profile: flags.profile,
+        profilesDir: flags['profiles-dir'],
+        stateDir: flags['state-dir'],
+      })
+      const pid = await pollNow(paths)
+      this.log(`profile ${flags.profile}: asked watcher pid ${pid} to poll now`)
+    } catch (error) {
+      reportError(error)
+    }
+  }
+}

@@ -1,0 +1,293 @@
+import { activate, type HailEnv, healthCheck, runShell } from './activation.js'
+import { formatDuration } from './duration.js'
+import { HailError, type HailStage, messageOf } from './errors.js'
+import type { Generation } from './generations.js'
+import { acquirePidLock } from './lock.js'
+import type { HailLevel, HailLog } from './log.js'
+import { describeExit, succeeded } from './process.js'
+import type { ProfileBackend } from './profile.js'
+import type { Candidate } from './source.js'
+import type { HailState } from './state.js'
+
+/** What deployment steps share: the profile, its state folder, timeouts and a log. */
+export interface DeployContext {
+  profile: string
+  backend: ProfileBackend
+  state: HailState
+  activateTimeoutMs: number
+  healthCheck?: string
+  healthCheckTimeoutMs: number
+  hookTimeoutMs: number
+  onChange?: string
+  onFailure?: string
+  env: NodeJS.ProcessEnv
+  log(level: HailLevel, event: string, msg: string, fields?: Partial<HailLog>): void
+}
+
+/** How long a switch waits for another one (a manual rollback) to finish. */
+const SWITCH_WAIT_MS = 15 * 60_000
+
+/** The lock that keeps a watcher's deployment and a manual rollback from switching at once. */
+export function lockSwitch(
+  ctx: Pick<DeployContext, 'state' | 'profile'>,
+): Promise<{ release(): Promise<void> }> {
+  return acquirePidLock(
+    ctx.state.files.switchLock,
+    (pid) => `profile ${ctx.profile} is being switched by pid ${pid}`,
+    SWITCH_WAIT_MS,
+  )
+}
+
+/** The last activation, as status.json reports it. */
+export interface ActivationRecord {
+  at: string
+  build?: string
+  generation: number
+  durationMs: number
+  ok: boolean
+}
+
+/** Run the profile's bin/activate for a generation (and the health check); throws a HailError on failure. */
+export async function activateGeneration(
+  ctx: DeployContext,
+  generation: Generation,
+  build: string | undefined,
+  options: { healthCheck: boolean; record: (activation: ActivationRecord) => void },
+): Promise<void> {
+  const env: HailEnv = {
+    HAIL_PROFILE: ctx.backend.path,
+    HAIL_GENERATION: String(generation.number),
+    HAIL_PATH: generation.target,
+  }
+  if (build !== undefined) env.HAIL_BUILD_ID = build
+  const at = new Date().toISOString()
+  const started = performance.now()
+  const fields = { generation: generation.number, path: generation.target, ...(build ? { build } : {}) }
+  const onLine = (line: string, stream: 'stdout' | 'stderr') =>
+    ctx.log('info', 'output', line, { ...fields, stream })
+  ctx.log(
+    'info',
+    'activate',
+    `activating generation ${generation.number}${build ? ` (build ${build})` : ''}`,
+    fields,
+  )
+  try {
+    await activate(ctx.backend.path, env, { timeoutMs: ctx.activateTimeoutMs, baseEnv: ctx.env, onLine })
+    if (options.healthCheck && ctx.healthCheck) {
+      ctx.log('info', 'health-check', `health check: ${ctx.healthCheck}`, fields)
+      await healthCheck(ctx.healthCheck, env, {
+        timeoutMs: ctx.healthCheckTimeoutMs,
+        baseEnv: ctx.env,
+        onLine,
+      })
+    }
+  } catch (error) {
+    options.record({
+      at,
+      ...(build ? { build } : {}),
+      generation: generation.number,
+      durationMs: Math.round(performance.now() - started),
+      ok: false,
+    })
+    throw error
+  }
+  const durationMs = Math.round(performance.now() - started)
+  options.record({ at, ...(build ? { build } : {}), generation: generation.number, durationMs, ok: true })
+  ctx.log('info', 'activated', `generation ${generation.number} active (${formatDuration(durationMs)})`, {
+    ...fields,
+    durationMs,
+  })
+}
+
+/** Run a notification hook; its failure is logged, never fatal. */
+export async function runHook(
+  ctx: DeployContext,
+  kind: 'on-change' | 'on-failure',
+  command: string,
+  env: HailEnv,
+): Promise<void> {
+  const result = await runShell(command, env, {
+    timeoutMs: ctx.hookTimeoutMs,
+    baseEnv: ctx.env,
+    onLine: (line) => ctx.log('info', 'output', line, { hook: kind }),
+  })
+  if (!succeeded(result))
+    ctx.log('warn', 'hook', describeExit(`--${kind} hook`, result, ctx.hookTimeoutMs), { hook: kind })
+}
+
+/** What deploying one build came to. */
+export type DeployOutcome =
+  | { result: 'deployed'; generation: number; durationMs: number }
+  | { result: 'failed'; stage: HailStage; error: string }
+  | { result: 'stopped' }
+
+/**
+ * Put `previous` back after `failed` went wrong: switch to it and run its activate again, then
+ * delete the failed generation. Without a previous generation the profile is removed.
+ */
+export async function restorePrevious(
+  ctx: DeployContext,
+  previous: Generation | undefined,
+  failed: Generation,
+  record: (activation: ActivationRecord) => void,
+): Promise<void> {
+  const records = await ctx.state.readGenerations()
+  if (previous && previous.number !== failed.number) {
+    await ctx.backend.switchGeneration(previous.number)
+    const build = records[String(previous.number)]?.build
+    ctx.log(
+      'warn',
+      'rollback',
+      `rolled back to generation ${previous.number}${build ? ` (build ${build})` : ''}`,
+      {
+        generation: previous.number,
+        ...(build ? { build } : {}),
+      },
+    )
+    try {
+      await activateGeneration(ctx, previous, build, { healthCheck: false, record })
+    } catch (error) {
+      ctx.log(
+        'error',
+        'error',
+        `re-activating generation ${previous.number} failed too: ${messageOf(error)}`,
+        {
+          stage: 'rollback',
+          error: messageOf(error),
+        },
+      )
+    }
+  } else {
+    await ctx.backend.removeProfile()
+    ctx.log('warn', 'rollback', `no previous generation: profile ${ctx.profile} removed`)
+  }
+  await ctx.backend.deleteGeneration(failed.number)
+  await ctx.state.forgetGeneration(failed.number)
+}
+
+/**
+ * Deploy one build: prepare it (abandoned cleanly when `stop` fires), then under the switch lock
+ * switch, activate and health-check it — that part always runs to its end, so the profile is never
+ * left half switched. Any failure restores the previous generation and remembers the build as failed.
+ */
+export async function deployBuild(
+  ctx: DeployContext,
+  candidate: Candidate,
+  stop: AbortSignal,
+  record: (activation: ActivationRecord) => void,
+): Promise<DeployOutcome> {
+  const build = candidate.id
+  const started = performance.now()
+  const fail = async (error: unknown, path?: string): Promise<DeployOutcome> => {
+    const stage: HailStage = error instanceof HailError ? error.stage : 'switch'
+    const message = messageOf(error)
+    await ctx.state.recordFailed({
+      build,
+      path: path ?? candidate.storePath ?? candidate.artifact?.url ?? '',
+      stage,
+      error: message,
+      at: new Date().toISOString(),
+    })
+    ctx.log('error', 'failed', `build ${build} failed at ${stage}: ${message}; it will not be retried`, {
+      build,
+      stage,
+      error: message,
+    })
+    if (ctx.onFailure) {
+      await runHook(ctx, 'on-failure', ctx.onFailure, {
+        HAIL_PROFILE: ctx.backend.path,
+        HAIL_EVENT: 'failure',
+        HAIL_BUILD_ID: build,
+        HAIL_PATH: path ?? candidate.storePath ?? '',
+        HAIL_STAGE: stage,
+        HAIL_ERROR: message,
+      })
+    }
+    return { result: 'failed', stage, error: message }
+  }
+
+  let target: string
+  try {
+    const step = ctx.backend.kind === 'nix' ? 'realise' : 'download'
+    target = await ctx.backend.prepare(candidate, stop, (msg, fields) =>
+      ctx.log('info', fields?.stream ? 'output' : step, msg, { build, ...fields }),
+    )
+  } catch (error) {
+    if (stop.aborted) {
+      ctx.log(
+        'info',
+        'abandoned',
+        `deployment of build ${build} abandoned: stopping (nothing was switched)`,
+        { build },
+      )
+      return { result: 'stopped' }
+    }
+    return fail(error)
+  }
+
+  const lock = await lockSwitch(ctx)
+  let generation: Generation
+  let previousBuild: string | undefined
+  try {
+    const previous = await ctx.backend.current()
+    previousBuild = previous ? (await ctx.state.readGenerations())[String(previous.number)]?.build : undefined
+    try {
+      generation = await ctx.backend.switchTo(target)
+    } catch (error) {
+      return await fail(error, target)
+    }
+    await ctx.state.recordGeneration(generation.number, { build, path: target })
+    ctx.log(
+      'info',
+      'switch',
+      `profile ${ctx.profile} switched to generation ${generation.number} (build ${build})`,
+      {
+        build,
+        generation: generation.number,
+        path: target,
+      },
+    )
+    try {
+      await activateGeneration(ctx, generation, build, { healthCheck: true, record })
+    } catch (error) {
+      ctx.log('error', 'error', messageOf(error), {
+        build,
+        stage: error instanceof HailError ? error.stage : 'activate',
+      })
+      try {
+        await restorePrevious(ctx, previous, generation, record)
+      } catch (rollbackError) {
+        ctx.log('error', 'error', `rollback failed: ${messageOf(rollbackError)}`, {
+          stage: 'rollback',
+          error: messageOf(rollbackError),
+        })
+      }
+      return await fail(error, target)
+    }
+  } finally {
+    await lock.release()
+  }
+  const durationMs = Math.round(performance.now() - started)
+  ctx.log(
+    'info',
+    'deployed',
+    `build ${build} deployed as generation ${generation.number} in ${formatDuration(durationMs)}`,
+    {
+      build,
+      generation: generation.number,
+      path: target,
+      durationMs,
+    },
+  )
+  if (ctx.onChange) {
+    await runHook(ctx, 'on-change', ctx.onChange, {
+      HAIL_PROFILE: ctx.backend.path,
+      HAIL_EVENT: 'change',
+      HAIL_BUILD_ID: build,
+      HAIL_PATH: target,
+      HAIL_GENERATION: String(generation.number),
+      ...(previousBuild ? { HAIL_PREVIOUS_BUILD_ID: previousBuild } : {}),
+    })
+  }
+  return { result: 'deployed', generation: generation.number, durationMs }
+}

@@ -1,0 +1,437 @@
+import { mkdir } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import { nextDelay } from './backoff.js'
+import { storeDirOf, type WatcherConfig } from './config.js'
+import {
+  type ActivationRecord,
+  activateGeneration,
+  type DeployContext,
+  deployBuild,
+  lockSwitch,
+  runHook,
+} from './deploy.js'
+import { dirBackend } from './dir-profile.js'
+import { formatDuration } from './duration.js'
+import { HailError, type HailStage, HailUsageError, messageOf } from './errors.js'
+import type { HttpOptions } from './http.js'
+import { hydraSource } from './hydra.js'
+import { acquirePidLock } from './lock.js'
+import type { HailLevel, HailLog, HailLogger } from './log.js'
+import { manifestSource } from './manifest.js'
+import { loadNetrc } from './netrc.js'
+import { nixBackend } from './nix-profile.js'
+import type { ProfileBackend } from './profile.js'
+import type { Source } from './source.js'
+import { type BuildRef, type HailStatus, isNewer, openState, type PollOutcome } from './state.js'
+
+/** How a watcher run ended (oneshot: the one poll; loop: the last one before stopping). */
+export interface WatcherOutcome {
+  ok: boolean
+  result: PollOutcome
+  message: string
+}
+
+/** A running watcher: `run` until `stop` fires (or one poll with oneshot); `pollNow` cuts a wait short. */
+export interface Watcher {
+  run(stop: AbortSignal): Promise<WatcherOutcome>
+  pollNow(): void
+}
+
+interface PollReport {
+  result: PollOutcome
+  message: string
+  failure?: { stage: HailStage; message: string; build?: string }
+}
+
+/** Run a step that writes into `folder`; a permission error becomes one clear line for the user. */
+async function permitted<T>(folder: string, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step()
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+      throw new HailUsageError(
+        `${folder}: cannot write there (${code}); run as root or choose --state-dir / --profiles-dir`,
+      )
+    }
+    throw error
+  }
+}
+
+/** The backend for a config: Nix for Hydra builds, unpacked tarballs for a manifest. */
+export function backendFor(config: WatcherConfig, http: HttpOptions): ProfileBackend {
+  const { paths } = config
+  if (config.source.kind === 'manifest') {
+    return dirBackend({ profilePath: paths.profilePath, storeDir: storeDirOf(paths), http })
+  }
+  return nixBackend({
+    profilePath: paths.profilePath,
+    rootsDir: openState(paths.stateDir).files.gcroots,
+    nixOptions: config.nixOptions,
+    fetchTimeoutMs: config.fetchTimeoutMs,
+    ...(config.env ? { env: config.env } : {}),
+  })
+}
+
+/** Create a watcher for one profile. Nothing happens until `run`. */
+export function createWatcher(config: WatcherConfig, logger: HailLogger): Watcher {
+  const { paths } = config
+  const state = openState(paths.stateDir)
+  const env = config.env ?? process.env
+  const log = (level: HailLevel, event: string, msg: string, fields: Partial<HailLog> = {}) =>
+    logger({ time: new Date().toISOString(), level, event, msg, profile: paths.profile, ...fields })
+
+  let wakeRequested = false
+  let wake: (() => void) | undefined
+
+  const counters = {
+    polls: 0,
+    consecutiveFailures: 0,
+    totalFailures: 0,
+    lastError: null as HailStatus['lastError'],
+    lastActivation: null as HailStatus['lastActivation'],
+    lastPoll: null as HailStatus['lastPoll'],
+    latest: null as BuildRef | null,
+    startedAt: new Date().toISOString(),
+  }
+  const recordActivation = (activation: ActivationRecord) => {
+    counters.lastActivation = activation
+  }
+
+  function sleep(ms: number, stop: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      if (wakeRequested || stop.aborted) {
+        wakeRequested = false
+        resolve()
+        return
+      }
+      const done = () => {
+        clearTimeout(timer)
+        stop.removeEventListener('abort', done)
+        wake = undefined
+        wakeRequested = false
+        resolve()
+      }
+      const timer = setTimeout(done, ms)
+      wake = done
+      stop.addEventListener('abort', done, { once: true })
+    })
+  }
+
+  async function writeStatus(
+    backend: ProfileBackend,
+    source: Source,
+    nextPollAt: Date | null,
+    stopped = false,
+  ): Promise<void> {
+    const current = await backend.current().catch(() => undefined)
+    const records = await state.readGenerations()
+    const [pause, pin, failed] = await Promise.all([state.readPause(), state.readPin(), state.readFailed()])
+    const blocked = counters.latest && failed.some((f) => f.build === counters.latest?.build)
+    const status: HailStatus = {
+      version: 1,
+      profile: paths.profile,
+      profilePath: paths.profilePath,
+      source: source.description,
+      pid: process.pid,
+      mode: config.oneshot ? 'oneshot' : 'loop',
+      dryRun: config.dryRun,
+      pollPeriodMs: config.pollPeriodMs,
+      startedAt: counters.startedAt,
+      health: counters.consecutiveFailures > 0 || blocked ? 'degraded' : 'healthy',
+      current: current
+        ? {
+            build: records[String(current.number)]?.build ?? '',
+            path: current.target,
+            generation: current.number,
+          }
+        : null,
+      latest: counters.latest,
+      lastPoll: counters.lastPoll,
+      nextPollAt: nextPollAt?.toISOString() ?? null,
+      lastError: counters.lastError,
+      consecutiveFailures: counters.consecutiveFailures,
+      totalFailures: counters.totalFailures,
+      polls: counters.polls,
+      lastActivation: counters.lastActivation,
+      paused: pause !== undefined,
+      pinnedBelow: pin?.build ?? null,
+    }
+    if (stopped) status.stoppedAt = new Date().toISOString()
+    await state.writeStatus(status)
+  }
+
+  async function pollOnce(ctx: DeployContext, source: Source, stop: AbortSignal): Promise<PollReport> {
+    const { backend } = ctx
+    let found: Awaited<ReturnType<Source['poll']>>
+    try {
+      found = await source.poll(stop)
+    } catch (error) {
+      if (stop.aborted) return { result: 'stopped', message: 'poll abandoned: stopping' }
+      return {
+        result: 'error',
+        message: messageOf(error),
+        failure: { stage: 'poll', message: messageOf(error) },
+      }
+    }
+    if (found.kind === 'none') return { result: 'no-build', message: found.message }
+    const candidate = found.candidate
+    const id = candidate.id
+    counters.latest = { build: id, path: candidate.storePath ?? candidate.artifact?.url ?? '' }
+
+    const current = await backend.current()
+    if (current) {
+      const records = await state.readGenerations()
+      const known = records[String(current.number)]?.build
+      const target = backend.targetOf(candidate)
+      if (known === id || (target !== undefined && current.target === target)) {
+        // A profile switched by hand to this very build: remember which build it is.
+        if (known !== id && !config.dryRun)
+          await state.recordGeneration(current.number, { build: id, path: current.target })
+        return { result: 'unchanged', message: `build ${id} is current (generation ${current.number})` }
+      }
+    }
+    const failed = (await state.readFailed()).find((f) => f.build === id)
+    if (failed) {
+      return {
+        result: 'known-failed',
+        message: `build ${id} failed before (${failed.stage}: ${failed.error}); waiting for a newer build`,
+      }
+    }
+    const pin = await state.readPin()
+    if (pin) {
+      if (pin.build === null && !config.dryRun) {
+        pin.build = id
+        await state.writePin(pin)
+      }
+      if (pin.build === null || !isNewer(id, pin.build)) {
+        return {
+          result: 'pinned',
+          message: `rolled back to generation ${pin.generation}; build ${id} is not newer than build ${pin.build ?? id}`,
+        }
+      }
+      if (!config.dryRun) await state.clearPin()
+      log('info', 'unpin', `build ${id} is newer than build ${pin.build}: rollback pin lifted`, { build: id })
+    }
+    if (found.kind === 'waiting')
+      return { result: 'waiting', message: `build ${id} held back: ${found.message}` }
+    const pause = await state.readPause()
+    if (pause) {
+      return {
+        result: 'paused',
+        message: `build ${id} is available; deployments paused since ${pause.since}${pause.reason ? ` (${pause.reason})` : ''}`,
+      }
+    }
+    const path = candidate.storePath ?? candidate.artifact?.url
+    if (config.dryRun)
+      return { result: 'dry-run', message: `new build ${id} (${path}) would be deployed (dry run)` }
+
+    log('info', 'new-build', `new build ${id}: ${path}`, { build: id, ...(path ? { path } : {}) })
+    const outcome = await deployBuild(ctx, candidate, stop, recordActivation)
+    if (outcome.result === 'deployed') {
+      return {
+        result: 'deployed',
+        message: `build ${id} deployed as generation ${outcome.generation} in ${formatDuration(outcome.durationMs)}`,
+      }
+    }
+    if (outcome.result === 'stopped')
+      return { result: 'stopped', message: `deployment of build ${id} abandoned: stopping` }
+    return {
+      result: 'failed',
+      message: `build ${id} failed at ${outcome.stage}: ${outcome.error}`,
+      failure: { stage: outcome.stage, message: outcome.error, build: id },
+    }
+  }
+
+  /** hail's start: an existing profile is activated at once. */
+  async function activateAtStart(ctx: DeployContext): Promise<PollReport | undefined> {
+    const current = await ctx.backend.current()
+    if (!current) return undefined
+    const build = (await state.readGenerations())[String(current.number)]?.build
+    const lock = await lockSwitch(ctx)
+    try {
+      await activateGeneration(ctx, current, build, { healthCheck: false, record: recordActivation })
+      return undefined
+    } catch (error) {
+      const stage = error instanceof HailError ? error.stage : 'activate'
+      log(
+        'error',
+        'error',
+        `activating the current generation ${current.number} failed: ${messageOf(error)}`,
+        { stage, error: messageOf(error) },
+      )
+      return {
+        result: 'error',
+        message: messageOf(error),
+        failure: { stage, message: messageOf(error), ...(build ? { build } : {}) },
+      }
+    } finally {
+      await lock.release()
+    }
+  }
+
+  async function account(ctx: DeployContext, report: PollReport): Promise<void> {
+    counters.polls++
+    counters.lastPoll = { at: new Date().toISOString(), result: report.result, message: report.message }
+    if (report.failure) {
+      counters.consecutiveFailures++
+      counters.totalFailures++
+      counters.lastError = { at: counters.lastPoll.at, ...report.failure }
+      // Deploy failures run the hook themselves; a poll failure notifies once when the trouble starts.
+      if (report.result === 'error' && counters.consecutiveFailures === 1 && ctx.onFailure) {
+        await runHook(ctx, 'on-failure', ctx.onFailure, {
+          HAIL_PROFILE: paths.profilePath,
+          HAIL_EVENT: 'failure',
+          HAIL_STAGE: report.failure.stage,
+          HAIL_ERROR: report.failure.message,
+          ...(report.failure.build ? { HAIL_BUILD_ID: report.failure.build } : {}),
+        })
+      }
+    } else if (report.result !== 'stopped') {
+      counters.consecutiveFailures = 0
+    }
+  }
+
+  // A deployment reports itself step by step; its poll record is the summary for JSON readers.
+  const levelOf = (result: PollOutcome): HailLevel =>
+    result === 'deployed' || result === 'failed'
+      ? 'debug'
+      : result === 'error'
+        ? 'error'
+        : result === 'paused' || result === 'known-failed' || result === 'waiting'
+          ? 'warn'
+          : 'info'
+
+  return {
+    pollNow() {
+      wakeRequested = true
+      wake?.()
+    },
+    async run(stop) {
+      await permitted(paths.stateDir, () => state.ensure())
+      const netrc = config.netrcFile ? await loadNetrc(config.netrcFile) : undefined
+      if (netrc?.warning) log('warn', 'warning', netrc.warning)
+      const http: HttpOptions = {
+        timeoutMs: config.httpTimeoutMs,
+        allowSelfSigned: config.allowSelfSigned,
+        ...(netrc ? { netrc: netrc.entries } : {}),
+      }
+      const source =
+        config.source.kind === 'hydra'
+          ? hydraSource({
+              jobUri: config.source.jobUri,
+              requireEvalSuccess: config.source.requireEvalSuccess,
+              http,
+            })
+          : manifestSource({ url: config.source.url, http })
+      const backend = backendFor(config, { ...http, timeoutMs: config.fetchTimeoutMs })
+      const ctx: DeployContext = {
+        profile: paths.profile,
+        backend,
+        state,
+        activateTimeoutMs: config.activateTimeoutMs,
+        healthCheckTimeoutMs: config.healthCheckTimeoutMs,
+        hookTimeoutMs: config.hookTimeoutMs,
+        env,
+        log,
+        ...(config.healthCheck ? { healthCheck: config.healthCheck } : {}),
+        ...(config.onChange ? { onChange: config.onChange } : {}),
+        ...(config.onFailure ? { onFailure: config.onFailure } : {}),
+      }
+
+      const locks = [
+        await permitted(paths.stateDir, () =>
+          acquirePidLock(
+            state.files.lock,
+            (pid) => `profile ${paths.profile} is already watched by pid ${pid} (state ${paths.stateDir})`,
+          ),
+        ),
+      ]
+      try {
+        if (!config.dryRun) {
+          const folder = dirname(paths.profilePath)
+          await permitted(folder, async () => {
+            await mkdir(folder, { recursive: true })
+            locks.push(
+              await acquirePidLock(
+                `${paths.profilePath}.hail.pid`,
+                (pid) => `profile ${paths.profilePath} is already watched by pid ${pid}`,
+              ),
+            )
+          })
+          for (const removed of await backend.recover())
+            log('warn', 'recover', `removed ${removed} (left by an interrupted run)`)
+        }
+        log(
+          'info',
+          'start',
+          `watching ${source.description} for profile ${paths.profilePath} every ${formatDuration(config.pollPeriodMs)}${config.dryRun ? ' (dry run)' : ''}`,
+          {
+            pid: process.pid,
+          },
+        )
+        // A profile path that is not a profile (a plain file or folder) is a mistake to report now.
+        await backend.current().catch((error) => {
+          throw new HailUsageError(messageOf(error))
+        })
+        let last: PollReport = { result: 'started', message: 'started' }
+        await writeStatus(backend, source, null)
+        if (!config.dryRun) {
+          const startReport = await activateAtStart(ctx)
+          if (startReport) {
+            await account(ctx, startReport)
+            last = startReport
+          }
+        }
+        const startFailure = last.failure ? last : undefined
+        while (!stop.aborted) {
+          // Whatever goes wrong in one poll is that poll's failure; the loop goes on.
+          const report = await pollOnce(ctx, source, stop).catch(
+            (error): PollReport => ({
+              result: 'error',
+              message: messageOf(error),
+              failure: { stage: 'poll', message: messageOf(error) },
+            }),
+          )
+          if (report.result === 'stopped') {
+            log('info', 'stop', report.message)
+            break
+          }
+          await account(ctx, report)
+          last = report
+          const delay = report.failure
+            ? nextDelay(config.pollPeriodMs, counters.consecutiveFailures, config.maxBackoffMs)
+            : config.pollPeriodMs
+          // status.json first: whoever reads the poll record finds the status already up to date.
+          await writeStatus(backend, source, config.oneshot ? null : new Date(Date.now() + delay))
+          log(levelOf(report.result), 'poll', report.message, {
+            result: report.result,
+            ...(report.failure ? { stage: report.failure.stage, error: report.failure.message } : {}),
+          })
+          if (config.oneshot) break
+          if (report.failure) {
+            log(
+              'info',
+              'backoff',
+              `next poll in ${formatDuration(delay)} (${counters.consecutiveFailures} failures in a row)`,
+              {
+                delayMs: delay,
+              },
+            )
+          }
+          await sleep(delay, stop)
+        }
+        // In oneshot mode a failed start activation fails the run even when the poll went well.
+        if (config.oneshot && startFailure && !last.failure) last = startFailure
+        return { ok: !last.failure, result: last.result, message: last.message }
+      } finally {
+        try {
+          await writeStatus(backend, source, null, true)
+        } finally {
+          for (const lock of locks.reverse()) await lock.release()
+          log('info', 'exit', `watcher for profile ${paths.profile} stopped`)
+        }
+      }
+    },
+  }
+}

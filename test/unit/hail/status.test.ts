@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, it } from 'node:test'
+import { resolvePaths } from '../../../src/core/hail/paths.js'
+import { type HailStatus, isNewer, openState } from '../../../src/core/hail/state.js'
+import { readStatusReport } from '../../../src/core/hail/status.js'
+
+const status = (change: Partial<HailStatus>): HailStatus => ({
+  version: 1,
+  profile: 'web',
+  profilePath: '/p/web',
+  source: 'hydra https://h/job/p/j/web',
+  pid: 999_999_999,
+  mode: 'loop',
+  dryRun: false,
+  pollPeriodMs: 1000,
+  startedAt: '2030-01-01T00:00:00.000Z',
+  health: 'healthy',
+  current: { build: '3', path: '/nix/store/x', generation: 2 },
+  latest: { build: '3', path: '/nix/store/x' },
+  lastPoll: { at: '2030-01-01T00:00:01.000Z', result: 'unchanged', message: 'build 3 is current' },
+  nextPollAt: null,
+  lastError: null,
+  consecutiveFailures: 0,
+  totalFailures: 0,
+  polls: 1,
+  lastActivation: null,
+  paused: false,
+  pinnedBelow: null,
+  ...change,
+})
+
+describe('hail status', () => {
+  it('is healthy for a finished oneshot run, degraded for a loop watcher that is gone, failing polls or a failed newest build', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'forklift-status-'))
+    t.after(() => rm(dir, { recursive: true, force: true }))
+    const paths = resolvePaths({ profile: 'web', profilesDir: join(dir, 'p'), stateDir: join(dir, 's') })
+    await assert.rejects(
+      readStatusReport(paths),
+      /no status for profile web in .*: no watcher has run with this --state-dir/,
+    )
+    const state = openState(paths.stateDir)
+    await state.ensure()
+    await state.writeStatus(status({ mode: 'oneshot' }))
+    assert.deepEqual((await readStatusReport(paths)).problems, [])
+
+    await state.writeStatus(status({ stoppedAt: '2030-01-01T00:00:02.000Z' }))
+    assert.deepEqual((await readStatusReport(paths)).problems, [
+      'watcher not running (was pid 999999999, stopped at 2030-01-01T00:00:02.000Z)',
+    ])
+
+    await state.writeStatus(
+      status({
+        mode: 'oneshot',
+        consecutiveFailures: 2,
+        lastError: { at: 'x', stage: 'poll', message: 'HTTP 502' },
+        latest: { build: '4', path: '/nix/store/y' },
+      }),
+    )
+    await state.recordFailed({
+      build: '4',
+      path: '/nix/store/y',
+      stage: 'activate',
+      error: 'exit 1',
+      at: 'x',
+    })
+    const report = await readStatusReport(paths)
+    assert.equal(report.healthy, false)
+    assert.deepEqual(report.problems, [
+      '2 failed polls in a row; last at poll: HTTP 502',
+      'newest build 4 failed at activate and is not deployed',
+    ])
+    assert.equal(report.blockedBy?.build, '4')
+  })
+
+  it('orders Hydra build ids numerically and treats other ids as merely different', () => {
+    assert.equal(isNewer('10', '9'), true)
+    assert.equal(isNewer('9', '10'), false)
+    assert.equal(isNewer('9', '9'), false)
+    assert.equal(isNewer('v2', 'v10'), true)
+    assert.equal(isNewer('v2', 'v2'), false)
+  })
+})
