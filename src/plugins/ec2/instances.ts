@@ -1,0 +1,101 @@
+import { createHash } from 'node:crypto'
+import type { Instance, Tag } from '@aws-sdk/client-ec2'
+import type { Node } from '../../core/model/node.js'
+
+/** Tags that make an instance a member of a group: the provider's whole state lives in them. */
+export const TAG = {
+  group: 'forklift:group',
+  project: 'forklift:project',
+  /** The login user the instance's image comes with, for nodes never bootstrapped. */
+  loginUser: 'forklift:login-user',
+  /** An SSH port other than 22 (set by images or endpoints that listen elsewhere). */
+  sshPort: 'forklift:ssh-port',
+  /**
+   * The host key fingerprints cloud-init printed at first boot, kept with the instance so every later
+   * run can vouch for them too (a tag value holds up to 256 characters: five fingerprints).
+   */
+  hostKeys: 'forklift:host-keys',
+  name: 'Name',
+} as const
+
+const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}$/
+
+/** The tag value that records host key fingerprints (as many as fit in 256 characters). */
+export function hostKeysTagValue(fingerprints: string[]): string {
+  let value = ''
+  for (const f of fingerprints) {
+    const next = value ? `${value},${f}` : f
+    if (next.length > 256) break
+    value = next
+  }
+  return value
+}
+
+/** States of instances that count as members of a group. */
+export const LIVE_STATES = ['pending', 'running']
+
+/**
+ * The RunInstances idempotency token for one launch: the same run, project, group and count always
+ * give the same token, so a retried call returns the first call's instances instead of new ones.
+ */
+export function clientToken(runId: string, project: string, group: string, count: number): string {
+  const digest = createHash('sha256')
+    .update([runId, project, group, String(count)].join('\0'))
+    .digest('hex')
+  return `forklift-${digest.slice(0, 40)}`
+}
+
+/** Tags as a plain record. */
+export function tagRecord(tags: Tag[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const tag of tags ?? []) if (tag.Key) out[tag.Key] = tag.Value ?? ''
+  return out
+}
+
+/** Tags as EC2 wants them. */
+export function tagList(record: Record<string, string>): Tag[] {
+  return Object.entries(record).map(([Key, Value]) => ({ Key, Value }))
+}
+
+/** `count` node names `GROUP-N`, the lowest numbers not taken. */
+export function freeNames(group: string, taken: Iterable<string>, count: number): string[] {
+  const used = new Set(taken)
+  const names: string[] = []
+  for (let i = 1; names.length < count; i++) {
+    const name = `${group}-${i}`
+    if (!used.has(name)) names.push(name)
+  }
+  return names
+}
+
+/** An instance as a Forklift node. */
+export function instanceNode(instance: Instance, provider: string, extra: Partial<Node> = {}): Node {
+  const tags = tagRecord(instance.Tags)
+  const port = Number(tags[TAG.sshPort])
+  const user = tags[TAG.loginUser]
+  const fingerprints = (tags[TAG.hostKeys] ?? '').split(/[\s,]+/).filter((f) => FINGERPRINT.test(f))
+  return {
+    id: instance.InstanceId!,
+    name: tags[TAG.name] || instance.InstanceId!,
+    group: tags[TAG.group] ?? '',
+    provider,
+    transport: 'ssh',
+    address: instance.PublicIpAddress || instance.PrivateIpAddress || '',
+    port: Number.isInteger(port) && port > 0 ? port : 22,
+    ...(user ? { user } : {}),
+    ...(fingerprints.length ? { hostKeyFingerprints: fingerprints } : {}),
+    tags,
+    ...(instance.State?.Name ? { state: instance.State.Name } : {}),
+    ...(instance.LaunchTime ? { createdAt: instance.LaunchTime.toISOString() } : {}),
+    ...extra,
+  }
+}
+
+/** Newest first (LaunchTime), ties broken by name so the order is stable. */
+export function newestFirst(nodes: Node[]): Node[] {
+  return [...nodes].sort(
+    (a, b) =>
+      (b.createdAt ?? '').localeCompare(a.createdAt ?? '') ||
+      b.name.localeCompare(a.name, 'en', { numeric: true }),
+  )
+}

@@ -1,0 +1,398 @@
+import { readFile } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import {
+  type _InstanceType,
+  CreateTagsCommand,
+  DescribeInstancesCommand,
+  EC2Client,
+  type Filter,
+  GetConsoleOutputCommand,
+  type Instance,
+  paginateDescribeInstances,
+  RunInstancesCommand,
+  TerminateInstancesCommand,
+  waitUntilInstanceRunning,
+} from '@aws-sdk/client-ec2'
+import type { GroupSpec } from '../../core/model/group.js'
+import type { Node } from '../../core/model/node.js'
+import type { Provider, ProviderContext } from '../../core/providers/types.js'
+import { ensureKeyPair, ensureSecurityGroup } from './access.js'
+import { awsErrorCode, type CallSite, explainAwsError, ProviderError } from './errors.js'
+import { consoleHostKeyFingerprints } from './host-keys.js'
+import { resolveImage } from './images.js'
+import type { Ec2Settings } from './index.js'
+import { architectureOf, DEFAULT_INSTANCE_TYPE, smallestFitting } from './instance-types.js'
+import {
+  clientToken,
+  freeNames,
+  hostKeysTagValue,
+  instanceNode,
+  LIVE_STATES,
+  newestFirst,
+  TAG,
+  tagList,
+} from './instances.js'
+import { waitForSsh } from './ssh-ready.js'
+
+/** How long instances may take to reach `running`, and to leave it when terminated. */
+const STATE_TIMEOUT_S = 600
+/** Console polls for cloud-init's host key fingerprints (they print shortly after sshd starts). */
+const CONSOLE_ATTEMPTS = 6
+
+/** The ec2 provider: instances grouped by tags, created with one idempotent RunInstances per group. */
+export function createEc2Provider(context: ProviderContext, settings: Ec2Settings): Provider {
+  // Forklift supports Node 20 on purpose; the SDK's notice about its own future Node support is noise here.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
+  const client = new EC2Client({
+    ...(settings.region ? { region: settings.region } : {}),
+    ...(settings.profile ? { profile: settings.profile } : {}),
+    ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
+    ...(settings['max-attempts'] ? { maxAttempts: settings['max-attempts'] } : {}),
+    // The SDK's own warnings (two credential sources set, say) become progress lines, never console
+    // output; failures reach the user through the errors this provider raises.
+    logger: {
+      debug() {},
+      info() {},
+      warn: (message: unknown) => context.log(`AWS SDK: ${oneLine(String(message))}`),
+      error() {},
+    },
+  })
+  const delayS = settings['waiter-delay'] ?? 5
+  const sshTimeoutMs = (settings['ssh-timeout'] ?? 300) * 1000
+  const userTags = settings.tags ?? {}
+
+  async function region(): Promise<string> {
+    try {
+      return await client.config.region()
+    } catch {
+      return '(none)'
+    }
+  }
+
+  /** Run one EC2 step; any failure becomes a one-line ProviderError naming the group and the action. */
+  async function step<T>(site: Omit<CallSite, 'provider'>, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run()
+    } catch (error) {
+      throw explainAwsError(error, {
+        provider: context.name,
+        region: await region(),
+        ...(settings.profile ? { profile: settings.profile } : {}),
+        ...site,
+      })
+    }
+  }
+
+  async function describe(filters: Filter[], signal?: AbortSignal): Promise<Instance[]> {
+    const instances: Instance[] = []
+    const pages = paginateDescribeInstances(
+      { client, pageSize: 200 },
+      { Filters: filters },
+      { abortSignal: signal },
+    )
+    for await (const page of pages) {
+      for (const reservation of page.Reservations ?? []) instances.push(...(reservation.Instances ?? []))
+    }
+    return instances
+  }
+
+  async function listNodes(group: string | undefined, signal?: AbortSignal): Promise<Node[]> {
+    const filters: Filter[] = [
+      { Name: `tag:${TAG.project}`, Values: [context.project] },
+      group ? { Name: `tag:${TAG.group}`, Values: [group] } : { Name: 'tag-key', Values: [TAG.group] },
+      { Name: 'instance-state-name', Values: LIVE_STATES },
+    ]
+    const instances = await step({ action: 'DescribeInstances', ...(group ? { group } : {}) }, () =>
+      describe(filters, signal),
+    )
+    return instances
+      .map((instance) => instanceNode(instance, context.name))
+      .sort((a, b) => a.group.localeCompare(b.group) || a.name.localeCompare(b.name, 'en', { numeric: true }))
+  }
+
+  /** The public key to import for the group's key pair: the setting (a key line or a .pub file), else the group's login key. */
+  async function publicKeyFor(group: GroupSpec): Promise<string | undefined> {
+    const setting = settings['public-key']
+    if (setting) {
+      if (/^(ssh-|ecdsa-|sk-)/.test(setting.trim())) return setting.trim()
+      const file = resolve(context.projectDir, setting)
+      try {
+        return (await readFile(file, 'utf8')).trim()
+      } catch (error) {
+        throw new ProviderError(
+          `provider ${context.name}: public-key: cannot read ${file} (${(error as NodeJS.ErrnoException).code}); give a key line or a .pub file`,
+        )
+      }
+    }
+    const login = group.node.login
+    if (login['public-key']) return login['public-key'].trim()
+    if (!login['identity-file']) return undefined
+    return readFile(`${resolve(context.projectDir, login['identity-file'])}.pub`, 'utf8').then(
+      (text) => text.trim(),
+      () => undefined,
+    )
+  }
+
+  function instanceTypeFor(group: GroupSpec): string {
+    const hardware = group.node.hardware
+    if (hardware['instance-type']) return hardware['instance-type']
+    if (hardware['min-ram'] === undefined && hardware['min-cores'] === undefined) {
+      return settings['instance-type'] ?? DEFAULT_INSTANCE_TYPE
+    }
+    const fit = smallestFitting(hardware['min-ram'], hardware['min-cores'])
+    if (!fit) {
+      throw new ProviderError(
+        `group ${group.name}: no known instance type has ${hardware['min-ram'] ?? 0} MiB and ${hardware['min-cores'] ?? 0} vCPUs; set hardware.instance-type`,
+      )
+    }
+    return fit.type
+  }
+
+  async function createNodes(group: GroupSpec, count: number, signal: AbortSignal): Promise<Node[]> {
+    const g = group.name
+    const instanceType = instanceTypeFor(group)
+    const image = await step(
+      { action: 'DescribeImages', group: g, ...(group.node.image.id ? { image: group.node.image.id } : {}) },
+      async () =>
+        resolveImage(client, group.node.image, architectureOf(instanceType), {
+          group: g,
+          region: await region(),
+          signal,
+        }),
+    )
+    const ownership = { [TAG.project]: context.project, [TAG.group]: g }
+    const tags = tagList({ ...userTags, ...ownership })
+
+    const keyName = settings['key-name'] ?? `forklift-${context.project}-${g}`
+    const publicKey = await publicKeyFor(group)
+    const keyPair = await step({ action: 'ImportKeyPair', group: g }, () =>
+      ensureKeyPair(client, { name: keyName, ...(publicKey ? { publicKey } : {}), tags, signal }),
+    )
+    if (keyPair === 'imported') context.log(`imported key pair ${keyName} for group ${g}`)
+
+    const securityGroup = await step({ action: 'AuthorizeSecurityGroupIngress', group: g }, () =>
+      ensureSecurityGroup(client, {
+        name: `forklift-${context.project}-${g}`,
+        description: `Forklift group ${g} of project ${context.project}`,
+        ...(settings.vpc ? { vpc: settings.vpc } : {}),
+        ports: [22, ...group.node.network['inbound-ports']],
+        tags,
+        signal,
+      }),
+    )
+
+    const taken = (await listNodes(g, signal)).map((n) => n.name)
+    const names = freeNames(g, taken, count)
+    const instanceTags = tagList({
+      ...userTags,
+      ...ownership,
+      ...(image.user ? { [TAG.loginUser]: image.user } : {}),
+    })
+    const started = Date.now()
+    const reservation = await step(
+      { action: 'RunInstances', group: g, image: image.imageId, instanceType },
+      () =>
+        client.send(
+          new RunInstancesCommand({
+            ImageId: image.imageId,
+            // Any type name EC2 knows, including ones newer than this SDK's list.
+            InstanceType: instanceType as _InstanceType,
+            MinCount: count,
+            MaxCount: count,
+            KeyName: keyName,
+            SecurityGroupIds: [securityGroup],
+            ...(settings.subnet ? { SubnetId: settings.subnet } : {}),
+            ClientToken: clientToken(context.runId, context.project, g, count),
+            TagSpecifications: [
+              { ResourceType: 'instance', Tags: instanceTags },
+              { ResourceType: 'volume', Tags: tags },
+            ],
+          }),
+          { abortSignal: signal },
+        ),
+    )
+    const launched = [...(reservation.Instances ?? [])].sort(
+      (a, b) => (a.AmiLaunchIndex ?? 0) - (b.AmiLaunchIndex ?? 0),
+    )
+    const ids = launched.map((i) => i.InstanceId!)
+    context.log(`launched ${ids.join(', ')} (${image.imageId}, ${instanceType}) for group ${g}`)
+
+    // From here on, a failure must name what was made: the instances exist and carry the group's tags.
+    const made = (reason: string) =>
+      new ProviderError(
+        `group ${g} (provider ${context.name}): created ${ids.join(', ')} but ${reason}; they carry ${TAG.group}=${g}, so the next converge takes them up (or terminate them)`,
+      )
+    try {
+      for (const [index, instance] of launched.entries()) {
+        await client.send(
+          new CreateTagsCommand({
+            Resources: [instance.InstanceId!],
+            Tags: [{ Key: TAG.name, Value: names[index]! }],
+          }),
+          { abortSignal: signal },
+        )
+      }
+      await waitUntilInstanceRunning(
+        { client, maxWaitTime: STATE_TIMEOUT_S, minDelay: delayS, maxDelay: delayS, abortSignal: signal },
+        { InstanceIds: ids },
+      )
+      const runningAt = Date.now()
+      const running = await describeIds(ids, signal)
+      const nodes = running.map((instance) =>
+        instanceNode(instance, context.name, {
+          ...(image.user ? { user: image.user } : {}),
+          ...(group.node.login['identity-file']
+            ? { identityFile: resolve(context.projectDir, group.node.login['identity-file']) }
+            : {}),
+        }),
+      )
+      await Promise.all(
+        nodes.map((node) =>
+          waitForSsh(node.address, node.port ?? 22, {
+            timeoutMs: sshTimeoutMs,
+            intervalMs: Math.min(delayS * 1000, 2000),
+            signal,
+          }).catch((error: Error) => {
+            throw new Error(`${node.name} (${node.id}): ${error.message}`)
+          }),
+        ),
+      )
+      const sshAt = Date.now()
+      await Promise.all(nodes.map((node) => attachHostKeys(node, signal)))
+      context.log(
+        `group ${g}: ${ids.length} instance(s) running after ${seconds(runningAt - started)}, SSH answered ${seconds(sshAt - runningAt)} later`,
+      )
+      return nodes.sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }))
+    } catch (error) {
+      if (signal.aborted) throw made('the run was interrupted before they were ready')
+      const reason = failureReason(error)
+      throw made(reason)
+    }
+  }
+
+  async function describeIds(ids: string[], signal?: AbortSignal): Promise<Instance[]> {
+    const out = await client.send(new DescribeInstancesCommand({ InstanceIds: ids }), { abortSignal: signal })
+    const byId = new Map(
+      (out.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => [i.InstanceId!, i] as const),
+    )
+    return ids.map((id) => {
+      const instance = byId.get(id)
+      if (!instance) throw new Error(`${id} is missing from DescribeInstances`)
+      return instance
+    })
+  }
+
+  /** The console text, newest output where the instance type supports it (Nitro), else what EC2 kept. */
+  async function consoleText(id: string, signal: AbortSignal): Promise<string> {
+    let out: { Output?: string }
+    try {
+      out = await client.send(new GetConsoleOutputCommand({ InstanceId: id, Latest: true }), {
+        abortSignal: signal,
+      })
+    } catch (error) {
+      if (!/^(UnsupportedOperation|InvalidParameter)/.test(awsErrorCode(error) ?? '')) throw error
+      out = await client.send(new GetConsoleOutputCommand({ InstanceId: id }), { abortSignal: signal })
+    }
+    return Buffer.from(out.Output ?? '', 'base64').toString('utf8')
+  }
+
+  /**
+   * Host key fingerprints from the console (cloud-init prints them), kept in a tag for later runs;
+   * without them, say that first contact is trusted.
+   */
+  async function attachHostKeys(node: Node, signal: AbortSignal): Promise<void> {
+    let reason = 'its console output shows no SSH host key fingerprints'
+    for (let attempt = 0; attempt < CONSOLE_ATTEMPTS; attempt++) {
+      if (attempt > 0) await sleep(delayS * 1000, undefined, { signal })
+      let fingerprints: string[]
+      try {
+        fingerprints = consoleHostKeyFingerprints(await consoleText(node.id, signal))
+      } catch (error) {
+        if (signal.aborted) throw error
+        reason = `its console output cannot be read (${failureReason(error)})`
+        break
+      }
+      if (fingerprints.length === 0) continue
+      node.hostKeyFingerprints = fingerprints
+      const value = hostKeysTagValue(fingerprints)
+      node.tags = { ...node.tags, [TAG.hostKeys]: value }
+      await client
+        .send(new CreateTagsCommand({ Resources: [node.id], Tags: [{ Key: TAG.hostKeys, Value: value }] }), {
+          abortSignal: signal,
+        })
+        .catch((error: unknown) => {
+          if (signal.aborted) throw error
+          context.log(
+            `${node.name} (${node.id}): cannot record its host keys in a tag (${failureReason(error)}); later runs will not vouch for them`,
+          )
+        })
+      return
+    }
+    context.log(
+      `${node.name} (${node.id}): ${reason}; its host key will be trusted as first seen, without verification`,
+    )
+  }
+
+  async function destroyNodes(nodes: Node[], signal: AbortSignal): Promise<void> {
+    if (nodes.length === 0) return
+    const ordered = newestFirst(nodes)
+    const ids = ordered.map((n) => n.id)
+    const group = [...new Set(nodes.map((n) => n.group))].join(', ')
+    await step({ action: 'TerminateInstances', group }, async () => {
+      for (let i = 0; i < ids.length; i += 1000) {
+        await client.send(new TerminateInstancesCommand({ InstanceIds: ids.slice(i, i + 1000) }), {
+          abortSignal: signal,
+        })
+      }
+    })
+    context.log(`terminating ${ordered.map((n) => `${n.name} (${n.id})`).join(', ')}`)
+    await step({ action: 'DescribeInstances', group }, async () => {
+      const deadline = Date.now() + STATE_TIMEOUT_S * 1000
+      for (;;) {
+        const states = (await describeIds(ids, signal)).map((i) => i.State?.Name)
+        if (states.every((s) => s === 'shutting-down' || s === 'terminated')) return
+        if (Date.now() > deadline) {
+          throw new ProviderError(
+            `group ${group}: ${ids.join(', ')} did not stop within ${STATE_TIMEOUT_S} s`,
+          )
+        }
+        await sleep(delayS * 1000, undefined, { signal })
+      }
+    })
+  }
+
+  return {
+    listNodes: ({ group }) => listNodes(group),
+    createNodes,
+    destroyNodes,
+    async close() {
+      client.destroy()
+    },
+  }
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim()
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`
+}
+
+/** A short reason from an SDK, waiter or network error. */
+function failureReason(error: unknown): string {
+  const err = error as Error & { Code?: string }
+  if (err.name === 'TimeoutError' && /Waiter has timed out/.test(err.message)) {
+    return `they did not reach running within ${STATE_TIMEOUT_S} s`
+  }
+  if (/^\{/.test(err.message)) {
+    // Waiter failures carry the last DescribeInstances as JSON: name the states seen.
+    const states = [
+      ...err.message.matchAll(/"Name":"(pending|running|shutting-down|terminated|stopping|stopped)"/g),
+    ].map((m) => m[1])
+    return `they did not reach running (states seen: ${[...new Set(states)].join(', ') || 'unknown'})`
+  }
+  const code = err.Code ?? (err.name !== 'Error' ? err.name : undefined)
+  return `${code ? `${code}: ` : ''}${(err.message ?? String(error)).split('\n')[0]}`
+}

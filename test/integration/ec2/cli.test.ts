@@ -1,0 +1,222 @@
+import assert from 'node:assert/strict'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import type { RunResult } from '../../../src/core/model/results.js'
+import { runCli } from '../../support/cli.js'
+import { BAD_ACCESS_KEY_ID, type Ec2Endpoint } from '../../support/ec2/endpoint.js'
+import { startRootfsEc2Endpoint } from '../../support/ec2/rootfs-launcher.js'
+import { generateKey } from '../../support/keys.js'
+import { requireRootfs } from '../../support/nodes.js'
+
+// `forklift converge` and `forklift nodes` as a user runs them, with an ec2 provider whose SDK talks
+// to the local EC2 endpoint; instances are real SSH nodes with their own root filesystem.
+
+const crate = `
+export default {
+  phases: {
+    settings(ctx) {
+      ctx.publish('app', { name: ctx.node.name })
+      return []
+    },
+    configure(ctx) {
+      const peers = ctx.settingsOf(ctx.group.name, 'app').map((p) => p.name).sort().join(' ')
+      return [
+        { type: 'directory', path: '/srv/app', mode: '0755' },
+        { type: 'file', path: '/srv/app/app.conf', content: 'node=' + ctx.node.name + '\\npeers=' + peers + '\\n', mode: '0644' },
+      ]
+    },
+  },
+}
+`
+
+const report = (stdout: string) => JSON.parse(stdout) as RunResult
+
+describe('converge with the ec2 provider, through the CLI', () => {
+  let e: Ec2Endpoint
+  let dir: string
+  let env: NodeJS.ProcessEnv
+  let skip = false
+  const converge = (...args: string[]) =>
+    runCli(['converge', '-c', join(dir, 'forklift.yaml'), ...args], { cwd: dir, env })
+  const members = (group: string) =>
+    e
+      .instances('pending', 'running')
+      .filter((i) => i.tags['forklift:group'] === group && i.tags['forklift:project'] === 'shop')
+  const runs = () => e.calls.filter((c) => c.action === 'RunInstances')
+
+  before(async (t) => {
+    if (!requireRootfs(t as never)) {
+      skip = true
+      return
+    }
+    e = await startRootfsEc2Endpoint({ pendingMs: 200 })
+    dir = await mkdtemp(join(tmpdir(), 'forklift-ec2-cli-'))
+    await generateKey(join(dir, 'id_ed25519'))
+    await mkdir(join(dir, 'crates', 'app'), { recursive: true })
+    await writeFile(join(dir, 'crates', 'app', 'index.js'), crate)
+    const group = (name: string, count: number) => `
+  ${name}:
+    provider: aws
+    count: ${count}
+    image: { os: debian, version: "12" }
+    network: { inbound-ports: [80] }
+    login:
+      user: forklift
+      identity-file: id_ed25519
+    crates: [app]`
+    await writeFile(
+      join(dir, 'forklift.yaml'),
+      `name: shop
+providers:
+  aws:
+    type: ec2
+    settings:
+      region: us-east-1
+      waiter-delay: 0.1
+      ssh-timeout: 30
+      tags: { team: ops }
+groups:${group('web', 3)}${group('api', 3)}
+`,
+    )
+    // The endpoint and credentials come from the environment, as they would for a user.
+    env = {
+      ...e.env,
+      XDG_CONFIG_HOME: join(dir, 'xdg'),
+      HOME: dir,
+      SSH_AUTH_SOCK: '',
+      AWS_SHARED_CREDENTIALS_FILE: join(dir, 'none'),
+      AWS_CONFIG_FILE: join(dir, 'none'),
+    }
+  })
+  after(async () => {
+    if (skip) return
+    await e.stop()
+    assert.deepEqual(e.errors, [])
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it('creates exactly 3 tagged instances, bootstraps and configures them', async (t) => {
+    if (skip) return t.skip('needs rootfs nodes')
+    const result = await converge('web', '--json')
+    assert.equal(result.code, 0, result.stdout + result.stderr)
+    const web = report(result.stdout).groups[0]!
+    assert.equal(web.error, undefined)
+    assert.deepEqual(web.created, ['web-1', 'web-2', 'web-3'])
+    assert.deepEqual(
+      web.nodes.map((n) => [n.name, n.status]),
+      [
+        ['web-1', 'changed'],
+        ['web-2', 'changed'],
+        ['web-3', 'changed'],
+      ],
+    )
+    assert.deepEqual(
+      web.phases
+        .filter((p) => p.phase === 'bootstrap')
+        .map((p) => [p.node, p.status])
+        .sort(),
+      [
+        ['web-1', 'changed'],
+        ['web-2', 'changed'],
+        ['web-3', 'changed'],
+      ],
+    )
+    const instances = members('web')
+    assert.equal(instances.length, 3)
+    assert.equal(runs().length, 1)
+    for (const instance of instances) {
+      assert.equal(instance.tags.team, 'ops')
+      // Bootstrap made the admin login; configure wrote the crate's file, peers included.
+      const check = await instance.node!.exec!('id -un forklift && cat /srv/app/app.conf')
+      assert.equal(check.code, 0, check.stderr)
+      assert.equal(check.stdout, `forklift\nnode=${instance.tags.Name}\npeers=web-1 web-2 web-3\n`)
+    }
+  })
+
+  it('changes nothing on a second converge', async (t) => {
+    if (skip) return t.skip('needs rootfs nodes')
+    const result = await converge('web', '--json')
+    assert.equal(result.code, 0, result.stdout + result.stderr)
+    const web = report(result.stdout).groups[0]!
+    assert.deepEqual([web.created, web.destroyed], [[], []])
+    assert.deepEqual(
+      web.nodes.map((n) => n.status),
+      ['ok', 'ok', 'ok'],
+    )
+    assert.ok(!web.phases.some((p) => p.phase === 'bootstrap'))
+    assert.equal(runs().length, 1)
+    assert.equal(members('web').length, 3)
+  })
+
+  it('lists the nodes with `forklift nodes --json`', async (t) => {
+    if (skip) return t.skip('needs rootfs nodes')
+    const result = await runCli(['nodes', '-c', join(dir, 'forklift.yaml'), 'web', '--json'], {
+      cwd: dir,
+      env,
+    })
+    assert.equal(result.code, 0, result.stderr)
+    const [listing] = JSON.parse(result.stdout) as {
+      group: string
+      nodes: { id: string; name: string; address: string; state: string }[]
+    }[]
+    assert.equal(listing!.group, 'web')
+    const byName = new Map(members('web').map((i) => [i.tags.Name, i]))
+    assert.deepEqual(
+      listing!.nodes.map((n) => [n.name, n.id, n.address, n.state]),
+      ['web-1', 'web-2', 'web-3'].map((name) => [
+        name,
+        byName.get(name)!.id,
+        byName.get(name)!.publicIp,
+        'running',
+      ]),
+    )
+  })
+
+  it('--count web=1 terminates the two newest', async (t) => {
+    if (skip) return t.skip('needs rootfs nodes')
+    const result = await converge('web', '--count', 'web=1', '--json')
+    assert.equal(result.code, 0, result.stdout + result.stderr)
+    const web = report(result.stdout).groups[0]!
+    assert.deepEqual(web.destroyed.slice().sort(), ['web-2', 'web-3'])
+    assert.deepEqual(
+      members('web').map((i) => i.tags.Name),
+      ['web-1'],
+    )
+  })
+
+  it('a throttled and a lost RunInstances reply never make a fourth instance', async (t) => {
+    if (skip) return t.skip('needs rootfs nodes')
+    const before = runs().length
+    e.faults.throttle(1, ['RunInstances'])
+    e.faults.dropRunInstancesReply(1)
+    const result = await converge('api', '--json')
+    assert.equal(result.code, 0, result.stdout + result.stderr)
+    assert.deepEqual(report(result.stdout).groups[0]!.created, ['api-1', 'api-2', 'api-3'])
+    assert.equal(members('api').length, 3)
+    const attempts = runs().slice(before)
+    assert.deepEqual(
+      attempts.map((c) => [c.status, c.dropped ?? false]),
+      [
+        [503, false],
+        [200, true],
+        [200, false],
+      ],
+    )
+    assert.equal(new Set(attempts.map((c) => c.params.get('ClientToken'))).size, 1)
+  })
+
+  it('bad credentials give one clear line naming the group', async (t) => {
+    if (skip) return t.skip('needs rootfs nodes')
+    const result = await runCli(['converge', '-c', join(dir, 'forklift.yaml'), 'web'], {
+      cwd: dir,
+      env: { ...env, AWS_ACCESS_KEY_ID: BAD_ACCESS_KEY_ID },
+    })
+    assert.equal(result.code, 1)
+    const output = result.stdout + result.stderr
+    assert.match(output, /group web \(provider aws\): AWS rejected the credentials in use \(AuthFailure\)/)
+    assert.doesNotMatch(output, /^\s+at /m, 'no stack trace')
+    assert.equal(members('web').length, 1)
+  })
+})

@@ -1,0 +1,287 @@
+import { createHash, randomBytes } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { bootLog, type ConsoleMode } from './console.js'
+import type { InstanceLauncher, LaunchedNode } from './launcher.js'
+
+export const ACCOUNT_ID = '123456789012'
+export const DEFAULT_VPC = 'vpc-0a1b2c3d4e5f60718'
+export const DEFAULT_SUBNET = 'subnet-0a1b2c3d4e5f60718'
+
+export type InstanceStateName = 'pending' | 'running' | 'shutting-down' | 'terminated'
+export const STATE_CODES: Record<InstanceStateName, number> = {
+  pending: 0,
+  running: 16,
+  'shutting-down': 32,
+  terminated: 48,
+}
+
+export interface ImageRecord {
+  id: string
+  name: string
+  ownerId: string
+  ownerAlias?: string
+  creationDate: string
+  architecture: 'x86_64' | 'arm64'
+  state: 'available' | 'pending'
+  description: string
+  /** cloud-init's default user on this image. */
+  loginUser: string
+}
+
+export interface InstanceRecord {
+  id: string
+  reservationId: string
+  imageId: string
+  instanceType: string
+  keyName?: string
+  securityGroups: { id: string; name: string }[]
+  subnetId: string
+  vpcId: string
+  clientToken?: string
+  launchIndex: number
+  launchTime: Date
+  privateIp: string
+  publicIp?: string
+  tags: Record<string, string>
+  state: InstanceStateName
+  stateReason?: { code: string; message: string }
+  transitionReason: string
+  /** The real node, once launched. */
+  node?: LaunchedNode
+  terminatedAt?: number
+  consoleOutput: string
+  /** Settles when launching is over (successfully or not). */
+  launched: Promise<void>
+  /** Settles when the node is stopped (after a terminate). */
+  stopped?: Promise<void>
+}
+
+export interface ReservationRecord {
+  id: string
+  instanceIds: string[]
+  /** The RunInstances parameters that matter for idempotency. */
+  signature: string
+}
+
+export interface KeyPairRecord {
+  id: string
+  name: string
+  publicKey: string
+  fingerprint: string
+  createTime: Date
+  tags: Record<string, string>
+}
+
+export interface RuleRecord {
+  id: string
+  protocol: string
+  fromPort: number
+  toPort: number
+  cidr: string
+  description?: string
+}
+
+export interface SecurityGroupRecord {
+  id: string
+  name: string
+  description: string
+  vpcId: string
+  tags: Record<string, string>
+  ingress: RuleRecord[]
+}
+
+export interface WorldOptions {
+  launcher: InstanceLauncher
+  /** Least time an instance stays pending (ms). */
+  pendingMs: number
+  /** Time in shutting-down before terminated (ms). */
+  shuttingDownMs: number
+  /** How long terminated instances stay visible (ms). */
+  terminatedVisibleMs: number
+  console: ConsoleMode
+}
+
+/** A random resource id in EC2's long form: `i-0123456789abcdef0`. */
+export function resourceId(prefix: string): string {
+  return `${prefix}-${randomBytes(9).toString('hex').slice(0, 17)}`
+}
+
+/** Images as their publishers name them: official Debian, Ubuntu and Amazon Linux, plus decoys. */
+export function defaultImages(): ImageRecord[] {
+  const image = (
+    id: string,
+    name: string,
+    owner: string,
+    creationDate: string,
+    loginUser: string,
+    extra: Partial<ImageRecord> = {},
+  ): ImageRecord => ({
+    id,
+    name,
+    ownerId: owner,
+    creationDate,
+    architecture: name.includes('arm64') ? 'arm64' : 'x86_64',
+    state: 'available',
+    description: name,
+    loginUser,
+    ...extra,
+  })
+  return [
+    image(
+      'ami-0de12a00000000001',
+      'debian-12-amd64-20240102-1614',
+      '136693071363',
+      '2024-01-02T16:20:00.000Z',
+      'admin',
+    ),
+    image(
+      'ami-0de12a00000000002',
+      'debian-12-amd64-20240717-1811',
+      '136693071363',
+      '2024-07-17T18:20:00.000Z',
+      'admin',
+    ),
+    image(
+      'ami-0de12a00000000003',
+      'debian-12-arm64-20240717-1811',
+      '136693071363',
+      '2024-07-17T18:21:00.000Z',
+      'admin',
+    ),
+    image(
+      'ami-0de11a00000000004',
+      'debian-11-amd64-20240717-1811',
+      '136693071363',
+      '2024-07-17T18:22:00.000Z',
+      'admin',
+    ),
+    // Not yet available, though newest: a resolver must skip it.
+    image(
+      'ami-0de12a00000000005',
+      'debian-12-amd64-20240901-0000',
+      '136693071363',
+      '2024-09-01T00:00:00.000Z',
+      'admin',
+      {
+        state: 'pending',
+      },
+    ),
+    // Same name pattern, another owner: a resolver must not pick it.
+    image(
+      'ami-0bad0000000000001',
+      'debian-12-amd64-20250101-0000',
+      '999988887777',
+      '2025-01-01T00:00:00.000Z',
+      'root',
+    ),
+    image(
+      'ami-0cb24040000000001',
+      'ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20240801',
+      '099720109477',
+      '2024-08-01T00:00:00.000Z',
+      'ubuntu',
+    ),
+    image(
+      'ami-0cb22040000000002',
+      'ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-20240801',
+      '099720109477',
+      '2024-08-01T00:00:00.000Z',
+      'ubuntu',
+    ),
+    image(
+      'ami-0a120230000000001',
+      'al2023-ami-2023.5.20240805.0-kernel-6.1-x86_64',
+      '137112412989',
+      '2024-08-05T00:00:00.000Z',
+      'ec2-user',
+      { ownerAlias: 'amazon' },
+    ),
+  ]
+}
+
+/** The endpoint's state: images, key pairs, security groups, reservations and instances with their lives. */
+export class World {
+  readonly images: ImageRecord[] = defaultImages()
+  readonly keyPairs = new Map<string, KeyPairRecord>()
+  readonly securityGroups = new Map<string, SecurityGroupRecord>()
+  readonly reservations = new Map<string, ReservationRecord>()
+  readonly instances = new Map<string, InstanceRecord>()
+  readonly tokens = new Map<string, string>()
+  /** Launch failures, for tests to assert there were none. */
+  readonly launchErrors: Error[] = []
+  private nextPrivate = 10
+
+  constructor(readonly options: WorldOptions) {}
+
+  /** Instances a Describe call can still see (terminated ones fade after a while). */
+  visibleInstances(): InstanceRecord[] {
+    const now = Date.now()
+    return [...this.instances.values()].filter(
+      (i) => i.terminatedAt === undefined || now - i.terminatedAt < this.options.terminatedVisibleMs,
+    )
+  }
+
+  liveInstances(): InstanceRecord[] {
+    return [...this.instances.values()].filter((i) => i.state === 'pending' || i.state === 'running')
+  }
+
+  allocatePrivateIp(): string {
+    const n = this.nextPrivate++
+    return `172.31.${Math.floor(n / 250)}.${(n % 250) + 4}`
+  }
+
+  /** Start the real node behind an instance; pending turns running once it listens and pendingMs passed. */
+  launch(instance: InstanceRecord, user: string, publicKey: string | undefined): void {
+    instance.launched = (async () => {
+      const [node] = await Promise.all([
+        this.options.launcher.launch({ instanceId: instance.id, user, ...(publicKey ? { publicKey } : {}) }),
+        sleep(this.options.pendingMs),
+      ])
+      instance.node = node
+      if (instance.state !== 'pending') return
+      instance.publicIp = node.address
+      if (node.port !== 22) instance.tags['forklift:ssh-port'] = String(node.port)
+      instance.consoleOutput = bootLog(instance, node.hostKeys, this.options.console)
+      instance.state = 'running'
+    })().catch((error: Error) => {
+      this.launchErrors.push(error)
+      instance.state = 'terminated'
+      instance.terminatedAt = Date.now()
+      instance.stateReason = {
+        code: 'Server.InternalError',
+        message: 'Server.InternalError: Internal error on launch',
+      }
+    })
+  }
+
+  /** Begin terminating: shutting-down at once, terminated after the node stopped and shuttingDownMs passed. */
+  terminate(instance: InstanceRecord): InstanceStateName {
+    const previous = instance.state
+    if (previous === 'shutting-down' || previous === 'terminated') return previous
+    instance.state = 'shutting-down'
+    instance.transitionReason = `User initiated (${new Date().toISOString().replace('T', ' ').slice(0, 19)} GMT)`
+    instance.stateReason = {
+      code: 'Client.UserInitiatedShutdown',
+      message: 'Client.UserInitiatedShutdown: User initiated shutdown',
+    }
+    instance.stopped = (async () => {
+      await instance.launched
+      await Promise.all([instance.node?.stop(), sleep(this.options.shuttingDownMs)])
+      instance.state = 'terminated'
+      instance.terminatedAt = Date.now()
+    })()
+    return previous
+  }
+
+  /** Terminate everything and wait until every node stopped. */
+  async shutdown(): Promise<void> {
+    for (const instance of this.instances.values()) this.terminate(instance)
+    await Promise.all([...this.instances.values()].map((i) => i.launched.then(() => i.stopped)))
+  }
+}
+
+/** The fingerprint EC2 shows for an imported key: SHA256 of the key blob, base64. */
+export function importedKeyFingerprint(publicKey: string): string {
+  const blob = Buffer.from(publicKey.trim().split(/\s+/)[1] ?? '', 'base64')
+  return createHash('sha256').update(blob).digest('base64')
+}

@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import type { Instance } from '@aws-sdk/client-ec2'
+import { architectureOf, smallestFitting } from '../../../src/plugins/ec2/instance-types.js'
+import {
+  clientToken,
+  freeNames,
+  hostKeysTagValue,
+  instanceNode,
+  newestFirst,
+  TAG,
+} from '../../../src/plugins/ec2/instances.js'
+
+const ED = 'SHA256:2w6H7RBsLKGNMCG6jqjjkfTTk6oKbK5lWrRr0nJq0mk'
+const EC = 'SHA256:Lq4bFVJzQzNvZ6p0n5mJ0d2pUq6QXQeM8Yk3hT4Rr1A'
+
+describe('ec2 instances as nodes', () => {
+  it('derives one ClientToken per run, project, group and count, within EC2 limits', () => {
+    const token = clientToken('a1b2c3', 'shop', 'web', 3)
+    assert.equal(token, clientToken('a1b2c3', 'shop', 'web', 3))
+    assert.ok(token.length <= 64 && /^[\x21-\x7e]+$/.test(token))
+    const others = [
+      clientToken('a1b2c4', 'shop', 'web', 3),
+      clientToken('a1b2c3', 'shop2', 'web', 3),
+      clientToken('a1b2c3', 'shop', 'db', 3),
+      clientToken('a1b2c3', 'shop', 'web', 2),
+      // Fields are kept apart: "we" + "b" is not "web".
+      clientToken('a1b2c3', 'shopw', 'eb', 3),
+    ]
+    assert.equal(new Set([token, ...others]).size, others.length + 1)
+  })
+
+  it('names new nodes with the lowest free numbers of the group', () => {
+    assert.deepEqual(freeNames('web', [], 3), ['web-1', 'web-2', 'web-3'])
+    assert.deepEqual(freeNames('web', ['web-2', 'web-4', 'db-1'], 3), ['web-1', 'web-3', 'web-5'])
+  })
+
+  it('maps an instance to a node: tags, address, port, user, state, launch time', () => {
+    const instance: Instance = {
+      InstanceId: 'i-0123456789abcdef0',
+      PublicIpAddress: '203.0.113.10',
+      PrivateIpAddress: '172.31.0.4',
+      State: { Code: 16, Name: 'running' },
+      LaunchTime: new Date('2024-07-01T10:00:00Z'),
+      Tags: [
+        { Key: TAG.name, Value: 'web-2' },
+        { Key: TAG.group, Value: 'web' },
+        { Key: TAG.project, Value: 'shop' },
+        { Key: TAG.loginUser, Value: 'admin' },
+        { Key: TAG.sshPort, Value: '2222' },
+        { Key: TAG.hostKeys, Value: `${ED},not-a-fingerprint,${EC}` },
+      ],
+    }
+    const node = instanceNode(instance, 'aws')
+    assert.deepEqual(
+      { ...node, tags: undefined },
+      {
+        id: 'i-0123456789abcdef0',
+        name: 'web-2',
+        group: 'web',
+        provider: 'aws',
+        transport: 'ssh',
+        address: '203.0.113.10',
+        port: 2222,
+        user: 'admin',
+        hostKeyFingerprints: [ED, EC],
+        tags: undefined,
+        state: 'running',
+        createdAt: '2024-07-01T10:00:00.000Z',
+      },
+    )
+    assert.equal(node.tags?.[TAG.project], 'shop')
+    // Without a public address, the private one; without tags, the id names it and port 22 is used.
+    const bare = instanceNode({ InstanceId: 'i-0abc', PrivateIpAddress: '172.31.0.5' }, 'aws')
+    assert.deepEqual([bare.name, bare.address, bare.port, bare.user], ['i-0abc', '172.31.0.5', 22, undefined])
+  })
+
+  it('records as many host key fingerprints as a tag value holds', () => {
+    assert.equal(hostKeysTagValue([ED, EC]), `${ED},${EC}`)
+    const many = Array.from({ length: 7 }, () => ED)
+    const value = hostKeysTagValue(many)
+    assert.ok(value.length <= 256)
+    assert.equal(value.split(',').length, 5)
+  })
+
+  it('orders nodes newest first by launch time', () => {
+    const at = (name: string, createdAt: string) => ({
+      ...instanceNode({ InstanceId: name }, 'aws'),
+      name,
+      createdAt,
+    })
+    const nodes = [
+      at('web-1', '2024-01-01T00:00:00.000Z'),
+      at('web-2', '2024-03-01T00:00:00.000Z'),
+      at('web-3', '2024-03-01T00:00:00.000Z'),
+      at('web-10', '2024-03-01T00:00:00.000Z'),
+      at('web-4', '2024-02-01T00:00:00.000Z'),
+    ]
+    assert.deepEqual(
+      newestFirst(nodes).map((n) => n.name),
+      ['web-10', 'web-3', 'web-2', 'web-4', 'web-1'],
+    )
+  })
+
+  it('picks the cheapest instance type that fits min-ram (MiB) and min-cores', () => {
+    assert.equal(smallestFitting(512)?.type, 't3.nano')
+    assert.equal(smallestFitting(1500)?.type, 't3.small')
+    assert.equal(smallestFitting(4096, 4)?.type, 't3.xlarge')
+    assert.equal(smallestFitting(20_000, 4)?.type, 't3.2xlarge')
+    assert.equal(smallestFitting(1024, 128)?.type, 'm6i.32xlarge')
+    assert.equal(smallestFitting(10_000_000), undefined)
+  })
+
+  it('knows Graviton instance types run arm64', () => {
+    for (const type of ['t4g.micro', 'm7gd.large', 'c7gn.xlarge', 'g5g.xlarge', 'im4gn.large']) {
+      assert.equal(architectureOf(type), 'arm64', type)
+    }
+    for (const type of ['t3.micro', 'm6i.large', 'g5.xlarge', 'g4dn.xlarge', 'inf2.xlarge', 'c5n.large']) {
+      assert.equal(architectureOf(type), 'x86_64', type)
+    }
+  })
+})
