@@ -13,7 +13,13 @@ export interface RenderOptions {
 
 /** Whether the terminal gets live tasks rather than plain lines. */
 export function interactive(): boolean {
-  return Boolean(process.stdout.isTTY) && !process.env.NO_COLOR && !process.env.CI
+  // A terminal that reports no width (a bare pty) cannot hold live tasks: plain lines read better there.
+  return (
+    Boolean(process.stdout.isTTY) &&
+    (process.stdout.columns ?? 0) > 0 &&
+    !process.env.NO_COLOR &&
+    !process.env.CI
+  )
 }
 
 /** Subscribe the right renderer: one JSON document, listr2 tasks on a terminal, or plain lines. */
