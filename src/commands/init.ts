@@ -2,7 +2,7 @@ import { basename, join, resolve } from 'node:path'
 import { Args, Command, Flags } from '@oclif/core'
 import { reportError } from '../cli/errors.js'
 import { UsageError } from '../core/project.js'
-import { listTemplates, writeTemplate } from '../core/scaffold.js'
+import { listTemplates, providerTypeName, writeTemplate } from '../core/scaffold.js'
 
 export default class Init extends Command {
   static override summary = 'Write a starter project (or a plugin skeleton) from a template'
@@ -13,7 +13,10 @@ export default class Init extends Command {
       description: 'Template: project or provider-plugin',
       default: 'project',
     }),
-    name: Flags.string({ description: 'Name to use (default: the folder name)' }),
+    name: Flags.string({
+      description:
+        'Name to use (default: the folder name); a provider plugin brings the type NAME without its scope and forklift-provider- prefix',
+    }),
   }
   static override examples = [
     '<%= config.bin %> init myinfra',
@@ -30,7 +33,11 @@ export default class Init extends Command {
         throw new UsageError(`unknown template "${flags.template}"; templates: ${known.join(', ')}`)
       }
       const name = flags.name ?? basename(target)
-      const files = await writeTemplate(join(templatesDir, flags.template), target, { name })
+      const files = await writeTemplate(join(templatesDir, flags.template), target, {
+        name,
+        type: providerTypeName(name),
+        'forklift-version': this.config.version,
+      })
       for (const file of files) this.log(`  wrote ${file}`)
       this.log(`${flags.template} "${name}" written to ${target}`)
     } catch (error) {
