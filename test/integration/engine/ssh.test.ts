@@ -32,7 +32,7 @@ export default {
       ]
     },
     slow() {
-      return [{ type: 'exec', script: 'sleep 3; touch /srv/slow-done' }]
+      return [{ type: 'exec', script: 'touch /srv/slow-started; sleep 3; touch /srv/slow-done' }]
     },
   },
 }
@@ -178,7 +178,13 @@ groups:
   it('a node whose sshd dies mid-phase fails alone; the others finish', async (t) => {
     if (skip) return t.skip('no sshd')
     const running = runCli(['lift', '--phase', 'slow', '--json'], { cwd: dir, env })
-    await new Promise((r) => setTimeout(r, 1500))
+    // Kill it once its slow script really runs (however long connecting and the crates' pods took).
+    const started = () =>
+      lab.nodes[2]!.exec('test -e /srv/slow-started').then(
+        () => true,
+        () => false,
+      )
+    for (let i = 0; i < 200 && !(await started()); i++) await new Promise((r) => setTimeout(r, 100))
     await lab.nodes[2]!.kill()
     const result = await running
     assert.equal(result.code, 1)
