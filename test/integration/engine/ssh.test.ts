@@ -179,11 +179,7 @@ groups:
     if (skip) return t.skip('no sshd')
     const running = runCli(['lift', '--phase', 'slow', '--json'], { cwd: dir, env })
     // Kill it once its slow script really runs (however long connecting and the crates' pods took).
-    const started = () =>
-      lab.nodes[2]!.exec('test -e /srv/slow-started').then(
-        () => true,
-        () => false,
-      )
+    const started = async () => (await lab.nodes[2]!.exec('test -e /srv/slow-started')).code === 0
     for (let i = 0; i < 200 && !(await started()); i++) await new Promise((r) => setTimeout(r, 100))
     await lab.nodes[2]!.kill()
     const result = await running
