@@ -86,7 +86,11 @@ export async function runCommand(
   }
   process.on('SIGINT', onSigint)
 
-  const providers = await openProviders(project, [...groups, ...consider], bus)
+  const providers = await openProviders(project, [...groups, ...consider], bus).catch(async (error) => {
+    process.off('SIGINT', onSigint)
+    await renderer.done()
+    throw error
+  })
   // Every crate runs sandboxed in a pod; crates with one dependency set share one pool for the whole run.
   const runner = createPodCrateRunner({ crates: project.crates.values() })
   let result: RunResult
