@@ -1,6 +1,5 @@
 import { Args, Command } from '@oclif/core'
-import { destroyPod, type Pod } from '../../core/pods/index.js'
-import { podFailure, podFor, podRunFlags, renderValue, showPodOutput } from './eval.js'
+import { podRunFlags, renderValue, runInPod } from '../../cli/pod-run.js'
 
 export default class PodCall extends Command {
   static override summary =
@@ -27,26 +26,7 @@ export default class PodCall extends Command {
         return this.error(`argument ${i + 1} is not JSON (${(error as Error).message}): ${text}`, { exit: 2 })
       }
     })
-    let pod: Pod | undefined
-    let value: unknown
-    let failed: { error: unknown } | undefined
-    try {
-      pod = await podFor(flags)
-      value = await pod.call(args.target, ...values)
-    } catch (error) {
-      failed = { error }
-    } finally {
-      if (pod) {
-        // Destroyed first: then all the pod printed has arrived.
-        await destroyPod(pod)
-        showPodOutput(pod, failed?.error)
-      }
-    }
-    if (failed) {
-      const failure = podFailure(failed.error)
-      if (failure) this.error(failure.message, { exit: 2 })
-      throw failed.error
-    }
+    const value = await runInPod(flags, (pod) => pod.call(args.target, ...values))
     this.log(renderValue(value, flags.json))
   }
 }

@@ -1,0 +1,107 @@
+import { inspect } from 'node:util'
+import { Errors, Flags } from '@oclif/core'
+import {
+  destroyPod,
+  makePod,
+  type Pod,
+  PodError,
+  PodExitError,
+  PodInstallError,
+  PodTimeoutError,
+  PodUsageError,
+  PodValueError,
+  toJsonValue,
+} from '../core/pods/index.js'
+
+// What `pod eval` and `pod call` share: their flags, one pod per command, and how results are shown.
+
+/** Flags of the commands that run code in a pod. */
+export const podRunFlags = {
+  dep: Flags.string({
+    char: 'd',
+    description: 'Dependency: NAME@RANGE, a folder or a .tgz (repeatable)',
+    multiple: true,
+    multipleNonGreedy: true,
+  }),
+  path: Flags.string({
+    char: 'p',
+    description: 'Folder the pod may read and load modules from (repeatable)',
+    multiple: true,
+    multipleNonGreedy: true,
+  }),
+  timeout: Flags.integer({ description: 'Wall-clock limit of the call, in seconds', default: 30, min: 1 }),
+  heap: Flags.integer({ description: 'Heap limit of the pod, in MB', default: 512, min: 16 }),
+  json: Flags.boolean({ description: 'Print the value as JSON' }),
+}
+
+/** Start a pod for a command. */
+/** The flag values a pod is made from. */
+export interface PodRunFlags {
+  dep?: string[]
+  path?: string[]
+  timeout: number
+  heap: number
+}
+
+function podFor(flags: PodRunFlags): Promise<Pod> {
+  return makePod({
+    dependencies: flags.dep ?? [],
+    paths: flags.path ?? [],
+    limits: { timeoutMs: flags.timeout * 1000, heapMb: flags.heap },
+  })
+}
+
+/**
+ * What the code printed goes to stderr, so stdout holds only the value; left out when the pod died at
+ * its heap limit (V8's dump is no output of the code).
+ */
+function showPodOutput(pod: Pod, error?: unknown): void {
+  if (error instanceof PodExitError && error.reason === 'heap') return
+  const { stdout, stderr } = pod.logs()
+  if (stdout) process.stderr.write(stdout)
+  if (stderr) process.stderr.write(stderr)
+}
+
+/** How a value is shown: strings as they are, JSON with --json, anything else as Node shows it. */
+export function renderValue(value: unknown, json: boolean): string {
+  if (json) return JSON.stringify(toJsonValue(value), null, 2)
+  if (typeof value === 'string') return value
+  return inspect(value, { depth: null, colors: false, breakLength: 100 })
+}
+
+/** A pod failure is one line for the user (exit 2): what the code threw, and where in the pod. */
+function podFailure(error: unknown): { message: string } | undefined {
+  if (error instanceof PodError) {
+    // Where in the pod's code it happened: the first frame's location.
+    const frame = error.podStack.split('\n').find((line) => /^\s+at /.test(line))
+    const where = frame?.match(/\(([^()]+)\)\s*$/)?.[1] ?? frame?.trim().replace(/^at /, '')
+    return { message: `${error.remoteName}: ${error.message.split('\n')[0]}${where ? ` (at ${where})` : ''}` }
+  }
+  const known = [PodUsageError, PodInstallError, PodValueError, PodTimeoutError, PodExitError]
+  if (known.some((kind) => error instanceof kind)) return { message: (error as Error).message }
+  return undefined
+}
+
+/**
+ * Run `use` in a fresh pod for these flags and destroy the pod after; what the code printed goes to
+ * stderr, and a pod failure becomes a one-line error (exit 2).
+ */
+export async function runInPod(flags: PodRunFlags, use: (pod: Pod) => Promise<unknown>): Promise<unknown> {
+  let pod: Pod | undefined
+  try {
+    pod = await podFor(flags)
+    const value = await use(pod)
+    await destroyPod(pod)
+    showPodOutput(pod)
+    return value
+  } catch (error) {
+    if (pod) {
+      // Destroyed first: then all the pod printed has arrived.
+      await destroyPod(pod)
+      showPodOutput(pod, error)
+    }
+    const failure = podFailure(error)
+    if (failure) throw new Errors.CLIError(failure.message, { exit: 2 })
+    throw error
+  }
+}
