@@ -1,5 +1,6 @@
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { isForkliftModule, resolveForkliftToSelf } from './running-forklift.js'
 import type { ProviderFactory } from './types.js'
 
 /** A plugin as the CLI's plugin list describes it (core, user-installed or linked alike). */
@@ -52,6 +53,8 @@ const loaded = new Map<string, Promise<ProviderFactory>>()
 export function loadProviderFactory(type: ProviderType): Promise<ProviderFactory> {
   let promise = loaded.get(type.modulePath)
   if (!promise) {
+    // A third-party plugin imports 'forklift' by name; the built-ins import by relative path.
+    if (!isForkliftModule(type.modulePath)) resolveForkliftToSelf()
     promise = import(pathToFileURL(type.modulePath).href).then(
       (module: { default?: ProviderFactory }) => {
         const factory = module.default

@@ -1,60 +1,24 @@
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
-import { mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import type { RunResult } from '../../../src/core/model/results.js'
 import { type CliResult, runCli } from '../../support/cli.js'
 import { repoRoot } from '../../support/paths.js'
+import { linkDependencies, npm } from '../../support/template-plugin.js'
 
 // A third-party provider plugin end to end: written by `forklift init --template provider-plugin`,
 // built with its own `npm run build`, its own tests run with `npm test`, linked with
 // `forklift plugins link`, used by converge, then uninstalled. Offline: the plugin's dependencies are
 // links to this repository (Forklift itself, typescript, @types/node), never registry downloads.
+// provider-plugin-install.test.ts installs one from a registry instead.
 
 const exists = (p: string) =>
   stat(p).then(
     () => true,
     () => false,
   )
-
-/** Run npm in a folder, offline, outside this test runner's own context. */
-function npm(args: string[], cwd: string): Promise<CliResult> {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    npm_config_offline: 'true',
-    npm_config_update_notifier: 'false',
-    npm_config_fund: 'false',
-    NO_COLOR: '1',
-  }
-  // Inherited, it would make the plugin's `node --test` report to this runner instead of printing.
-  delete env.NODE_TEST_CONTEXT
-  return new Promise((resolve, reject) => {
-    const child = spawn('npm', args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (c: string) => {
-      stdout += c
-    })
-    child.stderr.setEncoding('utf8').on('data', (c: string) => {
-      stderr += c
-    })
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-  })
-}
-
-/** What `npm install` would give the plugin, as links into this repository. */
-async function linkDependencies(plugin: string): Promise<void> {
-  const modules = join(plugin, 'node_modules')
-  await mkdir(join(modules, '@types'), { recursive: true })
-  await mkdir(join(modules, '.bin'), { recursive: true })
-  await symlink(repoRoot, join(modules, 'forklift'), 'dir')
-  await symlink(join(repoRoot, 'node_modules', 'typescript'), join(modules, 'typescript'), 'dir')
-  await symlink(join(repoRoot, 'node_modules', '@types', 'node'), join(modules, '@types', 'node'), 'dir')
-  await symlink('../typescript/bin/tsc', join(modules, '.bin', 'tsc'))
-}
 
 interface ProviderRow {
   type: string
@@ -105,6 +69,8 @@ describe('a provider plugin from the template', () => {
     assert.ok(pjson.oclif, 'an oclif section, so oclif takes it as a plugin')
     assert.deepEqual(pjson.forklift, { providers: { shelf: './dist/src/index.js' } })
     assert.deepEqual(pjson.peerDependencies, { forklift: `^${forkliftVersion}` })
+    // Optional, so npm never fetches a `forklift` of its own: the running Forklift provides it.
+    assert.deepEqual(pjson.peerDependenciesMeta, { forklift: { optional: true } })
     const index = await readFile(join(plugin, 'src', 'index.ts'), 'utf8')
     assert.match(index, /type: 'shelf'/)
     assert.doesNotMatch(index + JSON.stringify(pjson), /__[A-Z_]+__/, 'every placeholder was replaced')
