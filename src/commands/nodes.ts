@@ -2,6 +2,7 @@ import { Args, Command } from '@oclif/core'
 import { reportError } from '../cli/errors.js'
 import { projectFlags } from '../cli/flags.js'
 import { pluginInfos } from '../cli/plugins.js'
+import { formatTable } from '../cli/render/format.js'
 import { builtinCratesDir } from '../cli/run-engine.js'
 import { createEventBus } from '../core/events.js'
 import { listGroupNodes } from '../core/inventory.js'
@@ -34,14 +35,7 @@ export default class Nodes extends Command {
             table.push([group.group, n.name, address, n.state ?? '-', group.provider, n.id])
           }
         }
-        const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)))
-        for (const row of table)
-          this.log(
-            row
-              .map((cell, i) => cell.padEnd(widths[i]!))
-              .join('  ')
-              .trimEnd(),
-          )
+        for (const line of formatTable(table)) this.log(line)
       } finally {
         await closeProviders(providers)
       }

@@ -1,6 +1,7 @@
 import { Command, Flags } from '@oclif/core'
 import { reportError } from '../cli/errors.js'
 import { pluginInfos } from '../cli/plugins.js'
+import { formatTable } from '../cli/render/format.js'
 import { collectProviderTypes, loadProviderFactory } from '../core/providers/registry.js'
 
 export default class Providers extends Command {
@@ -28,9 +29,7 @@ export default class Providers extends Command {
       const table = [['TYPE', 'PLUGIN', 'VERSION', 'CREATES NODES', 'DESCRIPTION']]
       for (const r of rows)
         table.push([r.type, r.plugin, r.version, r.canCreate ? 'yes' : 'no', r.description])
-      const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)))
-      for (const row of table)
-        this.log(row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  '))
+      for (const line of formatTable(table)) this.log(line)
     } catch (error) {
       reportError(error)
     }

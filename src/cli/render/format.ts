@@ -32,3 +32,14 @@ export function formatFailure(result: NodePhaseResult): string {
   }
   return text
 }
+
+/** Rows as aligned columns, two spaces apart, with no trailing blanks. */
+export function formatTable(rows: string[][]): string[] {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => row[i]?.length ?? 0))) ?? []
+  return rows.map((row) =>
+    row
+      .map((cell, i) => cell.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd(),
+  )
+}

@@ -1,4 +1,5 @@
 import { Command, Flags } from '@oclif/core'
+import { formatTable } from '../../cli/render/format.js'
 import { listPodCache } from '../../core/pods/index.js'
 
 /** Bytes as a short size (KB, MB, GB). */
@@ -44,13 +45,6 @@ export default class PodLs extends Command {
         set.lastUsed.toISOString().slice(0, 16).replace('T', ' '),
       ])
     }
-    const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)))
-    for (const row of table)
-      this.log(
-        row
-          .map((cell, i) => cell.padEnd(widths[i]!))
-          .join('  ')
-          .trimEnd(),
-      )
+    for (const line of formatTable(table)) this.log(line)
   }
 }
