@@ -20,7 +20,8 @@ export class PhaseError extends Error {
   override name = 'PhaseError'
 }
 
-type Batch = { actions: Action[]; templateData: Record<string, unknown> }
+/** Actions from one source (a crate, the group's own list, bootstrap), named in their errors. */
+type Batch = { source: string; actions: Action[]; templateData: Record<string, unknown> }
 
 /** Ask each crate of the group for its actions in this phase, then add the group's own. */
 async function planNode(session: NodeSession, phase: string, options: EngineOptions, shared: RunShared) {
@@ -39,6 +40,7 @@ async function planNode(session: NodeSession, phase: string, options: EngineOpti
   const baseTemplate = { env: group.environment, node: nodeData }
   if (phase === 'bootstrap') {
     batches.push({
+      source: 'bootstrap',
       actions: bootstrapPrologue(group, node, shared.adminKeys.get(group.name)),
       templateData: baseTemplate,
     })
@@ -70,21 +72,28 @@ async function planNode(session: NodeSession, phase: string, options: EngineOpti
       Object.assign(entry.facilities, output.published)
       shared.published[node.name] = entry
     }
-    batches.push({ actions: output.actions, templateData: { ...baseTemplate, settings: use.settings } })
+    batches.push({
+      source: `crate "${use.name}"`,
+      actions: output.actions,
+      templateData: { ...baseTemplate, settings: use.settings },
+    })
   }
   const own = group.phases[phase]
-  if (own?.length) batches.push({ actions: own, templateData: baseTemplate })
-  if (phase === 'bootstrap') batches.push({ actions: bootstrapEpilogue(node), templateData: baseTemplate })
+  if (own?.length)
+    batches.push({ source: `groups.${group.name}.phases.${phase}`, actions: own, templateData: baseTemplate })
+  if (phase === 'bootstrap')
+    batches.push({ source: 'bootstrap', actions: bootstrapEpilogue(node), templateData: baseTemplate })
 
   const prepared: Action[] = []
   for (const batch of batches) {
     if (batch.actions.length === 0) continue
-    prepared.push(
-      ...(await prepareActions(batch.actions, {
-        baseDir: options.projectDir,
-        templateData: batch.templateData,
-      })),
-    )
+    const actions = await prepareActions(batch.actions, {
+      baseDir: options.projectDir,
+      templateData: batch.templateData,
+    }).catch((error: Error) => {
+      throw new PhaseError(`${batch.source}: ${error.message}`)
+    })
+    prepared.push(...actions)
   }
   return prepared
 }

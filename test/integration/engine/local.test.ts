@@ -377,3 +377,43 @@ groups:
     }
   })
 })
+
+describe('a crate that returns a bad action', () => {
+  it('fails its nodes with the crate, the action and the field named; nothing runs', async () => {
+    const dir = await project({
+      'forklift.yaml': `
+providers:
+  box: { type: local, settings: { root: nodes } }
+groups:
+  web:
+    provider: box
+    count: 1
+    crates: [typo]
+`,
+      'crates/typo/index.js': `
+export default {
+  phases: {
+    configure: (ctx) => [
+      { type: 'file', path: ctx.node.root + '/first', content: 'x' },
+      { type: 'file', path: ctx.node.root + '/second', mdoe: '0644' },
+    ],
+  },
+}
+`,
+    })
+    try {
+      const result = await runCli(['converge', '--json'], { cwd: dir })
+      assert.equal(result.code, 1)
+      const web = json(result.stdout).groups[0]!
+      const configure = web.phases.find((p) => p.phase === 'configure')!
+      assert.equal(configure.status, 'failed')
+      assert.match(
+        configure.error!.message,
+        /^crate "typo": action 1 \(file .*\/second\): `mdoe` is not a field of this action \(did you mean `mode`\?\)/,
+      )
+      assert.equal(await exists(join(dir, 'nodes/web-1/first')), false)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+})
