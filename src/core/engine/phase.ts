@@ -65,7 +65,9 @@ async function planNode(session: NodeSession, phase: string, options: EngineOpti
     } catch (error) {
       const e = error as Error
       const where = `crate "${use.name}", phase ${phase}, node ${node.name}`
-      throw new PhaseError(`${where}: ${e.message}${e.stack ? `\n${indent(e.stack)}` : ''}`)
+      // The pod runner names crate, phase and node itself; say them once.
+      const message = e.message.startsWith(where) ? e.message : `${where}: ${e.message}`
+      throw new PhaseError(`${message}${e.stack ? `\n${indent(e.stack)}` : ''}`)
     }
     if (Object.keys(output.published).length > 0) {
       const entry = shared.published[node.name] ?? { group: group.name, facilities: {} }

@@ -378,8 +378,37 @@ groups:
   })
 })
 
-describe('a crate that returns a bad action', () => {
-  it('fails its nodes with the crate, the action and the field named; nothing runs', async () => {
+describe('a crate that fails', () => {
+  it('a throw names the crate, phase and node once, with the stack from inside its pod', async () => {
+    const dir = await project({
+      'forklift.yaml': `
+providers:
+  box: { type: local, settings: { root: nodes } }
+groups:
+  web:
+    provider: box
+    count: 1
+    crates: [boom]
+`,
+      'crates/boom/index.js': `
+function explode() { throw new RangeError('no room') }
+export default { phases: { configure: () => explode() } }
+`,
+    })
+    try {
+      const result = await runCli(['converge', '--json'], { cwd: dir })
+      assert.equal(result.code, 1)
+      const configure = json(result.stdout).groups[0]!.phases.find((p) => p.phase === 'configure')!
+      const message = configure.error!.message
+      assert.match(message, /^crate "boom", phase configure, node web-1: RangeError: no room\n/)
+      assert.equal(message.split('phase configure, node web-1').length, 2, message)
+      assert.match(message, /at explode \(file:\/\/.*\/crates\/boom\/index\.js:2:/)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('a bad action fails its nodes with the crate, the action and the field named; nothing runs', async () => {
     const dir = await project({
       'forklift.yaml': `
 providers:
