@@ -1,5 +1,25 @@
 #!/usr/bin/env node
-import { Errors, flush, run } from '@oclif/core'
+// oclif's package index checks the Node version with semver (~40 ms of module loading at every start);
+// the same check, against this package's `engines`, costs nothing here.
+import { readFileSync } from 'node:fs'
+
+const wanted = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).engines.node
+const [major, minor] = process.versions.node.split('.').map(Number)
+const [needMajor, needMinor = 0] = /(\d+)(?:\.(\d+))?/
+  .exec(wanted)
+  .slice(1)
+  .map((v) => Number(v ?? 0))
+if (major < needMajor || (major === needMajor && minor < needMinor)) {
+  process.emitWarning(
+    `Node version must be ${wanted} to use this CLI. Current node version: ${process.versions.node}`,
+  )
+}
+process.env.OCLIF_DISABLE_ENGINE_WARNING ??= '1'
+
+// Only the parts of oclif the entry needs; a command loads the rest when it runs.
+const { run } = await import('@oclif/core/run')
+const { flush } = await import('@oclif/core/flush')
+const Errors = await import('@oclif/core/errors')
 
 try {
   await run(process.argv.slice(2), import.meta.url)

@@ -6,9 +6,10 @@
  *     Skip the test (fail it under CI) unless plain sshd nodes can run here (root, sshd, ssh, ssh-keygen).
  *   requireRootfs(t, { systemd? }): boolean
  *     Same for rootfs nodes (adds unshare, debootstrap, and systemd-nspawn when systemd is asked for).
- *   startSshNodes(t, { count, prefix? }): Promise<TestNodes>
- *     Plain sshd processes of this machine (`/usr/sbin/sshd -D -f CONF -E LOG`); root logs in with the
- *     test's key. Scripts run on this machine itself.
+ *   startSshNodes(t, { count, prefix?, user?, sshdConfig? }): Promise<TestNodes>
+ *     Plain sshd processes of this machine (`/usr/sbin/sshd -D -f CONF -E LOG`); root (or `user`, which
+ *     must exist) logs in with the test's key; `sshdConfig` lines are added to each node's sshd_config
+ *     (`LogLevel DEBUG1`, say). Scripts run on this machine itself.
  *   startRootfsNodes(t, { count, systemd?, prefix? }): Promise<TestNodes>
  *     Each node its own root filesystem: an overlay over a shared Debian bookworm tree (built once per
  *     machine by scripts/test-rootfs.sh, cached in ${FORKLIFT_TEST_CACHE:-/var/cache/forklift-test}),
@@ -39,7 +40,7 @@
  */
 import { execFile } from 'node:child_process'
 import { rmSync } from 'node:fs'
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generateKey, type TestKey } from './keys.js'
@@ -222,7 +223,13 @@ function processAlive(pid: number): boolean {
   }
 }
 
-async function startNodes(t: Context, kind: NodeKind, count: number, prefix: string): Promise<TestNodes> {
+async function startNodes(
+  t: Context,
+  kind: NodeKind,
+  count: number,
+  prefix: string,
+  user = 'root',
+): Promise<TestNodes> {
   await sweepAbandoned()
   const base = await mkdtemp(join(tmpdir(), 'forklift-nodes-'))
   bases.add(base)
@@ -259,6 +266,11 @@ async function startNodes(t: Context, kind: NodeKind, count: number, prefix: str
   try {
     const clientKey = await generateKey(join(base, 'client_key'))
     await writeFile(join(base, 'authorized_keys'), `${clientKey.publicKey}\n`, { mode: 0o600 })
+    if (user !== 'root') {
+      // sshd reads authorized_keys as the user logging in.
+      await chmod(base, 0o711)
+      await chmod(join(base, 'authorized_keys'), 0o644)
+    }
     await Promise.all(
       Array.from({ length: count }, async (_, i) => {
         const address = await claimAddress()
@@ -285,7 +297,7 @@ async function startNodes(t: Context, kind: NodeKind, count: number, prefix: str
         name: state.name,
         address: state.address,
         port: NODE_PORT,
-        user: 'root',
+        user,
         hostKeyFile: state.hostKey.privateKey,
         hostPublicKey: state.hostKey.publicKey,
         fingerprint: state.hostKey.fingerprint,
@@ -331,10 +343,10 @@ async function startNodes(t: Context, kind: NodeKind, count: number, prefix: str
   }
 }
 
-/** Start `count` plain sshd nodes of this machine; root logs in with the returned client key. */
+/** Start `count` plain sshd nodes of this machine; root (or `user`) logs in with the returned client key. */
 export async function startSshNodes(
   t: Context,
-  options: { count: number; prefix?: string },
+  options: { count: number; prefix?: string; user?: string; sshdConfig?: string[] },
 ): Promise<TestNodes> {
   // sshd's privilege separation needs this folder; a fresh machine may not have it.
   await mkdir('/run/sshd', { recursive: true, mode: 0o755 })
@@ -352,6 +364,7 @@ export async function startSshNodes(
         'StrictModes no',
         'MaxStartups 200:30:400',
         'Subsystem sftp internal-sftp',
+        ...(options.sshdConfig ?? []),
         '',
       ]
       await writeFile(join(node.dir, 'sshd_config'), config.join('\n'))
@@ -376,7 +389,7 @@ export async function startSshNodes(
     log: (node) => join(node.dir, 'sshd.log'),
     bootTimeoutMs: 15_000,
   }
-  return startNodes(t, kind, options.count, options.prefix ?? 'node')
+  return startNodes(t, kind, options.count, options.prefix ?? 'node', options.user)
 }
 
 const CHROOT_NODE = `

@@ -44,6 +44,7 @@ async function run(command: 'lift' | 'converge', options: EngineOptions): Promis
       .map((spec) => newState(spec, true)),
   ]
   const shared: RunShared = { published: {}, nodes: [], adminKeys: new Map() }
+  warmCrates(states, options)
 
   // Inventory: every group's nodes, counts adjusted on converge (groups in parallel).
   await Promise.all(states.map((state) => inventory(state, command, options)))
@@ -162,6 +163,19 @@ async function run(command: 'lift' | 'converge', options: EngineOptions): Promis
   }
   events.emit({ type: 'run:end', result })
   return result
+}
+
+/**
+ * Start every crate's pod (loading the crate to learn its phases) now, so its start-up overlaps the
+ * inventory and the SSH handshakes instead of following them. A failure is left for planning to report.
+ */
+function warmCrates(states: GroupState[], options: EngineOptions): void {
+  for (const state of states) {
+    for (const use of state.spec.crates) {
+      const crate = options.crates.get(use.name)
+      if (crate) options.runner.hasPhase(crate, 'settings').catch(() => {})
+    }
+  }
 }
 
 function newState(spec: GroupSpec, considerOnly: boolean): GroupState {
