@@ -106,7 +106,8 @@ function configure(ctx) {
     script: 'systemctl daemon-reload',
     onlyIf: `systemctl show -p NeedDaemonReload --value ${name}.service | grep -qx yes`,
   })
-  actions.push({ type: 'service', name, state: 'started', enabled: true, notify })
+  // With notify and no state, the service is kept running and restarted only when its unit or netrc changed.
+  actions.push({ type: 'service', name, enabled: true, notify })
   return actions
 }
 

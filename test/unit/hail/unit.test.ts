@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
+import { prepareActions } from '../../../src/core/actions/script.js'
 import type { Action } from '../../../src/core/actions/types.js'
 import { makeCrateContext } from '../../../src/core/crates/context.js'
 import type { CrateContextData, CrateDefinition } from '../../../src/core/crates/types.js'
@@ -38,8 +39,12 @@ function context(settings: Record<string, unknown>): CrateContextData {
   }
 }
 
-const configure = async (settings: Record<string, unknown>) =>
-  (await crate.phases.configure!(makeCrateContext(context(settings), {}))) as Action[]
+/** The crate's actions, checked as the engine checks every crate's actions. */
+const configure = async (settings: Record<string, unknown>) => {
+  const actions = (await crate.phases.configure!(makeCrateContext(context(settings), {}))) as Action[]
+  await prepareActions(actions, { baseDir: repoRoot, templateData: {} })
+  return actions
+}
 
 describe('systemd unit', () => {
   it('quotes ExecStart arguments for systemd', () => {
@@ -145,7 +150,6 @@ describe('the hail crate', () => {
     assert.deepEqual(service, {
       type: 'service',
       name: 'forklift-hail-web',
-      state: 'started',
       enabled: true,
       notify: ['hail-unit'],
     })
