@@ -1,5 +1,5 @@
 // Forklift against Ansible and a hand-written floor over SSH, on loopback openssh-server nodes.
-// Run: npm run bench:ssh [-- --quick] [-- --nodes 1,10,50 --repeats 5 --tools forklift,ansible,floor]
+// Run: npm run bench:ssh [-- --quick] [-- --nodes 1,10,50 --repeats 5 --tools forklift,ansible,floor --actions 30]
 // Needs root, openssh-server, sudo and ansible (apt-get install ansible). Prints a table and writes
 // bench/results/ssh-<time>.json.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -25,6 +25,8 @@ interface Options {
   quick: boolean
   /** Contenders to run (default all three). */
   tools: string[]
+  /** Steps per node: the first M of the workload (default all 30). */
+  actions: number
 }
 
 function parseArgs(argv: string[]): Options {
@@ -36,7 +38,8 @@ function parseArgs(argv: string[]): Options {
   const nodes = value('--nodes')?.split(',').map(Number) ?? (quick ? [1, 10] : [1, 10, 50])
   const repeats = Number(value('--repeats') ?? (quick ? 3 : 5))
   const tools = value('--tools')?.split(',') ?? ['forklift', 'ansible', 'floor']
-  return { nodes, repeats, quick, tools }
+  const actions = Number(value('--actions') ?? workload().length)
+  return { nodes, repeats, quick, tools, actions }
 }
 
 const wipe = () => rm(SCRATCH, { recursive: true, force: true })
@@ -63,11 +66,16 @@ async function sampleOnce(contender: Contender, work: string, logs: string[]) {
 type Measured = Awaited<ReturnType<typeof sampleOnce>>
 
 /** Bench N nodes: a checked warm-up of each contender, then `repeats` rounds, contenders alternating. */
-async function benchNodes(count: number, repeats: number, tools: string[]): Promise<RunReport[]> {
+async function benchNodes(
+  count: number,
+  repeats: number,
+  tools: string[],
+  actions: number,
+): Promise<RunReport[]> {
   const nodes = await startBenchNodes(count)
   const work = await mkdtemp(join(tmpdir(), 'forklift-bench-work-'))
   try {
-    const steps = workload()
+    const steps = workload().slice(0, actions)
     const contenders = [
       forkliftContender(work, await writeForkliftProject(work, nodes, steps), count),
       ansibleContender(work, await writeAnsibleProject(work, nodes, steps)),
@@ -130,7 +138,8 @@ const options = parseArgs(process.argv.slice(2))
 const startedAt = new Date()
 const startup: StartupResult = await benchStartup(options.quick ? 10 : 20)
 const runs: RunReport[] = []
-for (const count of options.nodes) runs.push(...(await benchNodes(count, options.repeats, options.tools)))
+for (const count of options.nodes)
+  runs.push(...(await benchNodes(count, options.repeats, options.tools, options.actions)))
 printReport(runs, startup)
 const resultsDir = join(repoRoot, 'bench', 'results')
 await mkdir(resultsDir, { recursive: true })
@@ -139,7 +148,7 @@ const document = {
   startedAt: startedAt.toISOString(),
   node: process.version,
   options,
-  actionsPerNode: workload().length,
+  actionsPerNode: Math.min(options.actions, workload().length),
   startup,
   runs,
 }

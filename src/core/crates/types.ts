@@ -76,7 +76,7 @@ export interface PhaseOutput {
   published: Record<string, unknown>
 }
 
-/** Runs crate phase functions; in-process now, in pods later: the engine only sees this. */
+/** Runs crate phase functions (in pods: see pod-runner.ts); the engine only sees this. */
 export interface CrateRunner {
   /** Whether the crate defines the phase (without running it). */
   hasPhase(crate: ResolvedCrate, phase: string): Promise<boolean>

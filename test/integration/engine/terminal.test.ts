@@ -42,7 +42,6 @@ async function onTerminal(dir: string, columns: number, args: string[]): Promise
     env,
     maxBuffer: 1 << 22,
   })
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: terminal escapes are what is removed
   return stdout.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '')
 }
 
