@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process'
 import { mkdir, symlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { CliResult } from './cli.js'
 import { repoRoot } from './paths.js'
+import { runProcess } from './process.js'
 
 // Building a plugin written by `forklift init --template provider-plugin`, offline: its dependencies
 // are links into this repository (Forklift itself, typescript, @types/node), never registry downloads.
@@ -19,19 +19,7 @@ export function npm(args: string[], cwd: string, extraEnv: NodeJS.ProcessEnv = {
   }
   // Inherited, it would make the plugin's `node --test` report to this runner instead of printing.
   delete env.NODE_TEST_CONTEXT
-  return new Promise((resolve, reject) => {
-    const child = spawn('npm', args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (c: string) => {
-      stdout += c
-    })
-    child.stderr.setEncoding('utf8').on('data', (c: string) => {
-      stderr += c
-    })
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-  })
+  return runProcess('npm', args, { cwd, env })
 }
 
 /** What `npm install` would give the plugin, as links into this repository. */

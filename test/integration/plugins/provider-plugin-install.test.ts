@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -8,6 +7,7 @@ import { pathToFileURL } from 'node:url'
 import type { RunResult } from '../../../src/core/model/results.js'
 import { type CliResult, runCli } from '../../support/cli.js'
 import { type NpmRegistry, startNpmRegistry } from '../../support/npm-registry.js'
+import { runProcess } from '../../support/process.js'
 import { linkDependencies, npm } from '../../support/template-plugin.js'
 
 // A provider plugin installed as a user installs one: the template's plugin is built, packed with
@@ -32,21 +32,7 @@ interface ProviderRow {
 /** Import a module in a bare Node process (no Forklift around it), reporting how that went. */
 function importAlone(modulePath: string): Promise<CliResult> {
   const script = `import(${JSON.stringify(pathToFileURL(modulePath).href)}).then(() => console.log('loaded'), (e) => { console.log(e.code); process.exitCode = 1 })`
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (c: string) => {
-      stdout += c
-    })
-    child.stderr.setEncoding('utf8').on('data', (c: string) => {
-      stderr += c
-    })
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-  })
+  return runProcess(process.execPath, ['--input-type=module', '-e', script])
 }
 
 describe('a provider plugin installed from a registry', () => {

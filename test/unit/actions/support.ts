@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { rmSync } from 'node:fs'
 import { mkdtemp, rm, symlink } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -9,6 +9,7 @@ import type { Action } from '../../../src/core/actions/types.js'
 import { FACTS_SCRIPT, parseFacts } from '../../../src/core/facts/index.js'
 import type { Facts } from '../../../src/core/model/node.js'
 import type { ActionResult } from '../../../src/core/model/results.js'
+import { type ProcessResult, runProcess } from '../../support/process.js'
 import { requireTools } from '../../support/require.js'
 
 // Phase scripts run here exactly as a transport runs them: `sh -s` with the script on stdin.
@@ -53,32 +54,11 @@ export function localFacts(): Facts {
   return facts
 }
 
-export interface ShellRun {
-  stdout: string
-  stderr: string
-  code: number | null
-}
+export type ShellRun = ProcessResult
 
 /** Run a script on stdin of the shell, as the transport does. */
 export function runScript(script: string, shell: Shell = dash): Promise<ShellRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(shell.argv[0]!, shell.argv.slice(1), {
-      env: shell.env,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (c: string) => {
-      stdout += c
-    })
-    child.stderr.setEncoding('utf8').on('data', (c: string) => {
-      stderr += c
-    })
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ stdout, stderr, code }))
-    child.stdin.on('error', () => {})
-    child.stdin.end(script)
-  })
+  return runProcess(shell.argv[0]!, shell.argv.slice(1), { env: shell.env, input: script })
 }
 
 export interface PhaseRun extends ShellRun {
