@@ -51,7 +51,9 @@ export async function startPodmanService(dir: string): Promise<PodmanService> {
   const socket = join(dir, 'docker.sock')
   const label = `${process.pid}-${Date.now()}`
   const env = { CONTAINERS_CONF: conf, DOCKER_HOST: `unix://${socket}` }
-  const child = spawn('podman', ['--runtime', 'runc', 'system', 'service', '--time=0', `unix://${socket}`], {
+  // setpriv: the service dies with this process, even when a crash skips stop().
+  const argv = ['podman', '--runtime', 'runc', 'system', 'service', '--time=0', `unix://${socket}`]
+  const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', ...argv], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   })
