@@ -1,20 +1,22 @@
 import type { Node } from '../model/node.js'
 import { connectLocal } from './local.js'
-import { connectSsh, type SshOptions } from './ssh.js'
+import type { SshOptions } from './ssh.js'
 import type { Connection } from './types.js'
 
 export { connectLocal, type LocalTarget } from './local.js'
-export { connectSsh, type SshOptions, type SshTarget } from './ssh.js'
+export type { SshOptions, SshTarget } from './ssh.js'
 export * from './types.js'
 
 /** How nodes are reached; only ssh nodes use these. */
 export type ConnectOptions = SshOptions
 
 /** Open a connection to a node with the transport it names. */
-export function connect(node: Node, options: ConnectOptions): Promise<Connection> {
+export async function connect(node: Node, options: ConnectOptions): Promise<Connection> {
   if (node.transport === 'local') {
     return connectLocal({ name: node.name, ...(node.root ? { root: node.root } : {}) })
   }
+  // ssh2 (~60 ms of loading) only for runs that reach a node over SSH.
+  const { connectSsh } = await import('./ssh.js')
   return connectSsh(
     {
       name: node.name,
