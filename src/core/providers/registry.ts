@@ -32,8 +32,18 @@ export function collectProviderTypes(plugins: PluginInfo[]): Map<string, Provide
     for (const [type, module] of Object.entries(plugin.providers)) {
       const existing = types.get(type)
       if (existing) {
+        // Forklift's own built-ins cannot be uninstalled: then the other plugin is the one to remove.
+        const builtIn = [existing, { plugin: plugin.name, modulePath: resolve(plugin.root, module) }].filter(
+          (p) => isForkliftModule(p.modulePath),
+        )
+        const other =
+          builtIn.length === 1
+            ? builtIn[0]!.plugin === plugin.name
+              ? existing.plugin
+              : plugin.name
+            : undefined
         throw new RegistryError(
-          `provider type "${type}" is declared by two plugins: ${existing.plugin}@${existing.version} and ${plugin.name}@${plugin.version}; uninstall one of them`,
+          `provider type "${type}" is declared by two plugins: ${existing.plugin}@${existing.version} and ${plugin.name}@${plugin.version}; ${other ? `uninstall ${other}` : 'uninstall one of them'}`,
         )
       }
       types.set(type, {

@@ -186,7 +186,7 @@ groups:
     assert.equal(link.code, 0, link.stderr)
     try {
       const expected =
-        /provider type "local" is declared by two plugins: forklift@[\d.]+ and forklift-provider-local@0\.1\.0/
+        /provider type "local" is declared by two plugins: forklift@[\d.]+ and forklift-provider-local@0\.1\.0; uninstall forklift-provider-local$/m
       for (const [args, cwd] of [[['providers']], [['schema']], [['converge'], projectDir]] as const) {
         const result = await cli([...args], cwd)
         assert.equal(result.code, 2, `${args.join(' ')}: ${result.stdout}${result.stderr}`)
