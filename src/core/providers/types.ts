@@ -10,7 +10,7 @@ export interface ProviderContext {
   project: string
   /** Folder of forklift.yaml: relative paths in settings resolve against it. */
   projectDir: string
-  /** Validated provider settings. */
+  /** The settings as written in forklift.yaml, already checked against `settingsSchema`: parse them with it for its defaults. */
   settings: Record<string, unknown>
   /** A per-run id, for idempotency tokens. */
   runId: string
