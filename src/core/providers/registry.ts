@@ -30,27 +30,24 @@ export function collectProviderTypes(plugins: PluginInfo[]): Map<string, Provide
   const types = new Map<string, ProviderType>()
   for (const plugin of plugins) {
     for (const [type, module] of Object.entries(plugin.providers)) {
+      const modulePath = resolve(plugin.root, module)
       const existing = types.get(type)
       if (existing) {
         // Forklift's own built-ins cannot be uninstalled: then the other plugin is the one to remove.
-        const builtIn = [existing, { plugin: plugin.name, modulePath: resolve(plugin.root, module) }].filter(
-          (p) => isForkliftModule(p.modulePath),
-        )
-        const other =
-          builtIn.length === 1
-            ? builtIn[0]!.plugin === plugin.name
-              ? existing.plugin
-              : plugin.name
-            : undefined
+        const builtIn = isForkliftModule(existing.modulePath)
+        const advice =
+          builtIn === isForkliftModule(modulePath)
+            ? 'uninstall one of them'
+            : `uninstall ${builtIn ? plugin.name : existing.plugin}`
         throw new RegistryError(
-          `provider type "${type}" is declared by two plugins: ${existing.plugin}@${existing.version} and ${plugin.name}@${plugin.version}; ${other ? `uninstall ${other}` : 'uninstall one of them'}`,
+          `provider type "${type}" is declared by two plugins: ${existing.plugin}@${existing.version} and ${plugin.name}@${plugin.version}; ${advice}`,
         )
       }
       types.set(type, {
         type,
         plugin: plugin.name,
         version: plugin.version,
-        modulePath: resolve(plugin.root, module),
+        modulePath,
       })
     }
   }
