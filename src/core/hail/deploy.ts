@@ -120,6 +120,7 @@ export type DeployOutcome =
   | { result: 'deployed'; generation: number; durationMs: number }
   | { result: 'failed'; stage: HailStage; error: string }
   | { result: 'stopped' }
+  | { result: 'held'; message: string }
 
 /**
  * Put `previous` back after `failed` went wrong: switch to it and run its activate again, then
@@ -168,13 +169,14 @@ export async function restorePrevious(
 /**
  * Deploy one build: prepare it (abandoned cleanly when `stop` fires), then under the switch lock
  * switch, activate and health-check it — that part always runs to its end, so the profile is never
- * left half switched. Any failure restores the previous generation and remembers the build as failed.
+ * left half switched; `heldBack`, asked under the lock, can still call it off. Any failure restores the previous generation and remembers the build as failed.
  */
 export async function deployBuild(
   ctx: DeployContext,
   candidate: Candidate,
   stop: AbortSignal,
   record: (activation: ActivationRecord) => void,
+  heldBack: () => Promise<string | undefined> = async () => undefined,
 ): Promise<DeployOutcome> {
   const build = candidate.id
   const started = performance.now()
@@ -229,6 +231,11 @@ export async function deployBuild(
   let generation: Generation
   let previousBuild: string | undefined
   try {
+    const held = await heldBack()
+    if (held !== undefined) {
+      ctx.log('info', 'held', `build ${build} not deployed: ${held}`, { build })
+      return { result: 'held', message: held }
+    }
     const previous = await ctx.backend.current()
     previousBuild = previous ? (await ctx.state.readGenerations())[String(previous.number)]?.build : undefined
     try {

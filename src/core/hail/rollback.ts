@@ -88,7 +88,23 @@ export async function rollbackProfile(
     const toBuild = records[String(to.number)]?.build
     // A manual rollback's activation is reported by the command; status.json is the watcher's.
     const record = (_activation: ActivationRecord) => {}
-    await backend.switchGeneration(to.number)
+    const status = await state.readStatus()
+    const pin: Pin = {
+      build: fromBuild ?? status?.latest?.build ?? null,
+      generation: to.number,
+      at: new Date().toISOString(),
+    }
+    // Pinned before the switch: a watcher that sees the older generation also sees the pin, and
+    // never takes it for a profile that needs the rolled-back build again.
+    const previousPin = await state.readPin()
+    await state.writePin(pin)
+    const unpin = () => (previousPin ? state.writePin(previousPin) : state.clearPin())
+    try {
+      await backend.switchGeneration(to.number)
+    } catch (error) {
+      await unpin()
+      throw error
+    }
     log(
       'info',
       'rollback',
@@ -102,6 +118,7 @@ export async function rollbackProfile(
       await activateGeneration(ctx, to, toBuild, { healthCheck: false, record })
     } catch (error) {
       await backend.switchGeneration(from.number)
+      await unpin()
       try {
         await activateGeneration(ctx, from, fromBuild, { healthCheck: false, record })
       } catch (again) {
@@ -112,13 +129,6 @@ export async function rollbackProfile(
         `generation ${to.number} failed to activate (${messageOf(error)}); generation ${from.number} is current again`,
       )
     }
-    const status = await state.readStatus()
-    const pin: Pin = {
-      build: fromBuild ?? status?.latest?.build ?? null,
-      generation: to.number,
-      at: new Date().toISOString(),
-    }
-    await state.writePin(pin)
     const pid = await lockHolder(state.files.lock)
     if (pid !== undefined) process.kill(pid, 'SIGHUP')
     return { from, to, ...(toBuild ? { build: toBuild } : {}), pin }

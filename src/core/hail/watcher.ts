@@ -161,6 +161,21 @@ export function createWatcher(config: WatcherConfig, logger: HailLogger): Watche
     await state.writeStatus(status)
   }
 
+  /** Why a rollback pin holds build `id` back, if it does; a newer build lifts the pin. */
+  async function heldByPin(id: string): Promise<string | undefined> {
+    const pin = await state.readPin()
+    if (!pin) return undefined
+    if (pin.build === null && !config.dryRun) {
+      pin.build = id
+      await state.writePin(pin)
+    }
+    if (pin.build === null || !isNewer(id, pin.build))
+      return `rolled back to generation ${pin.generation}; build ${id} is not newer than build ${pin.build ?? id}`
+    if (!config.dryRun) await state.clearPin()
+    log('info', 'unpin', `build ${id} is newer than build ${pin.build}: rollback pin lifted`, { build: id })
+    return undefined
+  }
+
   async function pollOnce(ctx: DeployContext, source: Source, stop: AbortSignal): Promise<PollReport> {
     const { backend } = ctx
     let found: Awaited<ReturnType<Source['poll']>>
@@ -198,21 +213,8 @@ export function createWatcher(config: WatcherConfig, logger: HailLogger): Watche
         message: `build ${id} failed before (${failed.stage}: ${failed.error}); waiting for a newer build`,
       }
     }
-    const pin = await state.readPin()
-    if (pin) {
-      if (pin.build === null && !config.dryRun) {
-        pin.build = id
-        await state.writePin(pin)
-      }
-      if (pin.build === null || !isNewer(id, pin.build)) {
-        return {
-          result: 'pinned',
-          message: `rolled back to generation ${pin.generation}; build ${id} is not newer than build ${pin.build ?? id}`,
-        }
-      }
-      if (!config.dryRun) await state.clearPin()
-      log('info', 'unpin', `build ${id} is newer than build ${pin.build}: rollback pin lifted`, { build: id })
-    }
+    const pinned = await heldByPin(id)
+    if (pinned) return { result: 'pinned', message: pinned }
     if (found.kind === 'waiting')
       return { result: 'waiting', message: `build ${id} held back: ${found.message}` }
     const pause = await state.readPause()
@@ -227,13 +229,15 @@ export function createWatcher(config: WatcherConfig, logger: HailLogger): Watche
       return { result: 'dry-run', message: `new build ${id} (${path}) would be deployed (dry run)` }
 
     log('info', 'new-build', `new build ${id}: ${path}`, { build: id, ...(path ? { path } : {}) })
-    const outcome = await deployBuild(ctx, candidate, stop, recordActivation)
+    // Asked again under the switch lock: a rollback may have pinned while the build was prepared.
+    const outcome = await deployBuild(ctx, candidate, stop, recordActivation, () => heldByPin(id))
     if (outcome.result === 'deployed') {
       return {
         result: 'deployed',
         message: `build ${id} deployed as generation ${outcome.generation} in ${formatDuration(outcome.durationMs)}`,
       }
     }
+    if (outcome.result === 'held') return { result: 'pinned', message: outcome.message }
     if (outcome.result === 'stopped')
       return { result: 'stopped', message: `deployment of build ${id} abandoned: stopping` }
     return {

@@ -69,7 +69,9 @@ describe('hail with Hydra and Nix: operating the watcher', () => {
   it('rolls back on request, activates the older generation and holds the build back until a newer one', async (t) => {
     if (!requireNix(t)) return
     const { hydra, build, args, pathArgs, marker, profile, dirs } = await nixSetup(t)
-    const a = await build('A')
+    // A slow activate keeps the rollback's switch open across several polls: none of them may take
+    // the older generation for a profile that still needs build 2.
+    const a = await build('A', 'sleep 0.5')
     hydra.addBuild({ out: a })
     const watcher = startWatcher(t, args())
     await watcher.waitFor(isEvent('deployed', 1), 'build 1 deployed')
@@ -96,6 +98,8 @@ describe('hail with Hydra and Nix: operating the watcher', () => {
 
     hydra.addBuild({ out: await build('C') })
     await watcher.waitFor(isEvent('deployed', 3), 'build 3 deployed')
+    assert.equal(watcher.count(isEvent('deployed', 2)), 1, 'build 2 was deployed once, before the rollback')
+    assert.deepEqual(await markerLines(marker), ['A 1', 'B 2', 'A 1', 'C 3'])
     assert.ok(!(await exists(join(dirs.state, 'pin.json'))), 'the pin is lifted')
     assert.deepEqual(nixGenerations(profile), ['1', '2', '3'])
 
