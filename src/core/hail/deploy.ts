@@ -7,7 +7,7 @@ import type { HailLevel, HailLog } from './log.js'
 import { describeExit, succeeded } from './process.js'
 import type { ProfileBackend } from './profile.js'
 import type { Candidate } from './source.js'
-import type { HailState } from './state.js'
+import type { Deploying, FailedBuild, HailState } from './state.js'
 
 /** What deployment steps share: the profile, its state folder, timeouts and a log. */
 export interface DeployContext {
@@ -166,6 +166,63 @@ export async function restorePrevious(
   await ctx.state.forgetGeneration(failed.number)
 }
 
+/** Remember a build as failed (never retried), log it and run the on-failure hook. */
+async function markFailed(ctx: DeployContext, entry: FailedBuild): Promise<void> {
+  await ctx.state.recordFailed(entry)
+  ctx.log(
+    'error',
+    'failed',
+    `build ${entry.build} failed at ${entry.stage}: ${entry.error}; it will not be retried`,
+    { build: entry.build, stage: entry.stage, error: entry.error },
+  )
+  if (ctx.onFailure) {
+    await runHook(ctx, 'on-failure', ctx.onFailure, {
+      HAIL_PROFILE: ctx.backend.path,
+      HAIL_EVENT: 'failure',
+      HAIL_BUILD_ID: entry.build,
+      HAIL_PATH: entry.path,
+      HAIL_STAGE: entry.stage,
+      HAIL_ERROR: entry.error,
+    })
+  }
+}
+
+/**
+ * Undo a deployment that a killed watcher left between its switch and the end of its health check
+ * (deploying.json says which): the previous generation returns and is activated, and the build counts
+ * as failed. Call it under the switch lock; it returns the failure when there was one to undo.
+ */
+export async function recoverInterrupted(
+  ctx: DeployContext,
+  record: (activation: ActivationRecord) => void,
+): Promise<FailedBuild | undefined> {
+  const interrupted: Deploying | undefined = await ctx.state.readDeploying()
+  if (!interrupted) return undefined
+  const current = await ctx.backend.current()
+  let failure: FailedBuild | undefined
+  if (current && current.target === interrupted.path && current.number !== interrupted.previous) {
+    failure = {
+      build: interrupted.build,
+      path: interrupted.path,
+      stage: 'activate',
+      error: `the watcher stopped during its deployment (started ${interrupted.at}), before activate and the health check finished`,
+      at: new Date().toISOString(),
+    }
+    ctx.log('warn', 'recover', `build ${interrupted.build}: ${failure.error}; rolling back`, {
+      build: interrupted.build,
+      generation: current.number,
+    })
+    const previous =
+      interrupted.previous === null
+        ? undefined
+        : (await ctx.backend.generations()).find((g) => g.number === interrupted.previous)
+    await restorePrevious(ctx, previous, current, record)
+    await markFailed(ctx, failure)
+  }
+  await ctx.state.clearDeploying()
+  return failure
+}
+
 /**
  * Deploy one build: prepare it (abandoned cleanly when `stop` fires), then under the switch lock
  * switch, activate and health-check it — that part always runs to its end, so the profile is never
@@ -183,28 +240,13 @@ export async function deployBuild(
   const fail = async (error: unknown, path?: string): Promise<DeployOutcome> => {
     const stage: HailStage = error instanceof HailError ? error.stage : 'switch'
     const message = messageOf(error)
-    await ctx.state.recordFailed({
+    await markFailed(ctx, {
       build,
       path: path ?? candidate.storePath ?? candidate.artifact?.url ?? '',
       stage,
       error: message,
       at: new Date().toISOString(),
     })
-    ctx.log('error', 'failed', `build ${build} failed at ${stage}: ${message}; it will not be retried`, {
-      build,
-      stage,
-      error: message,
-    })
-    if (ctx.onFailure) {
-      await runHook(ctx, 'on-failure', ctx.onFailure, {
-        HAIL_PROFILE: ctx.backend.path,
-        HAIL_EVENT: 'failure',
-        HAIL_BUILD_ID: build,
-        HAIL_PATH: path ?? candidate.storePath ?? '',
-        HAIL_STAGE: stage,
-        HAIL_ERROR: message,
-      })
-    }
     return { result: 'failed', stage, error: message }
   }
 
@@ -238,6 +280,13 @@ export async function deployBuild(
     }
     const previous = await ctx.backend.current()
     previousBuild = previous ? (await ctx.state.readGenerations())[String(previous.number)]?.build : undefined
+    // Kept until this deployment has its outcome: a watcher killed before then undoes it at its next start.
+    await ctx.state.writeDeploying({
+      build,
+      path: target,
+      previous: previous?.number ?? null,
+      at: new Date().toISOString(),
+    })
     try {
       generation = await ctx.backend.switchTo(target)
     } catch (error) {
@@ -272,6 +321,7 @@ export async function deployBuild(
       return await fail(error, target)
     }
   } finally {
+    await ctx.state.clearDeploying()
     await lock.release()
   }
   const durationMs = Math.round(performance.now() - started)

@@ -70,6 +70,13 @@ export interface Pin {
   at: string
 }
 
+/** deploying.json: a deployment between its switch and the end of its health check. */
+export interface Deploying extends BuildRef {
+  /** The generation current before the switch; null for a first deployment. */
+  previous: number | null
+  at: string
+}
+
 /** pause.json: a change freeze (`forklift hail pause`). */
 export interface Pause {
   since: string
@@ -86,6 +93,7 @@ export function stateFiles(stateDir: string) {
     failed: join(stateDir, 'failed.json'),
     pin: join(stateDir, 'pin.json'),
     pause: join(stateDir, 'pause.json'),
+    deploying: join(stateDir, 'deploying.json'),
     lock: join(stateDir, 'watcher.pid'),
     switchLock: join(stateDir, 'switch.lock'),
     gcroots: join(stateDir, 'gcroots'),
@@ -127,6 +135,9 @@ export function openState(stateDir: string) {
     readPause: () => readJson<Pause>(files.pause),
     writePause: (pause: Pause) => writeJsonAtomic(files.pause, pause),
     clearPause: () => rm(files.pause, { force: true }),
+    readDeploying: () => readJson<Deploying>(files.deploying),
+    writeDeploying: (deploying: Deploying) => writeJsonAtomic(files.deploying, deploying),
+    clearDeploying: () => rm(files.deploying, { force: true }),
   }
 }
 

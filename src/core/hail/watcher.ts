@@ -8,6 +8,7 @@ import {
   type DeployContext,
   deployBuild,
   lockSwitch,
+  recoverInterrupted,
   runHook,
 } from './deploy.js'
 import { dirBackend } from './dir-profile.js'
@@ -138,7 +139,11 @@ export function createWatcher(config: WatcherConfig, logger: HailLogger): Watche
       dryRun: config.dryRun,
       pollPeriodMs: config.pollPeriodMs,
       startedAt: counters.startedAt,
-      health: counters.consecutiveFailures > 0 || blocked ? 'degraded' : 'healthy',
+      // A current generation whose activate failed is not healthy, even when polls go well.
+      health:
+        counters.consecutiveFailures > 0 || blocked || counters.lastActivation?.ok === false
+          ? 'degraded'
+          : 'healthy',
       current: current
         ? {
             build: records[String(current.number)]?.build ?? '',
@@ -247,13 +252,24 @@ export function createWatcher(config: WatcherConfig, logger: HailLogger): Watche
     }
   }
 
-  /** hail's start: an existing profile is activated at once. */
+  /** hail's start: a deployment a killed watcher left is undone, and an existing profile is activated at once. */
   async function activateAtStart(ctx: DeployContext): Promise<PollReport | undefined> {
-    const current = await ctx.backend.current()
-    if (!current) return undefined
-    const build = (await state.readGenerations())[String(current.number)]?.build
     const lock = await lockSwitch(ctx)
+    let current: Awaited<ReturnType<ProfileBackend['current']>>
+    let build: string | undefined
     try {
+      const interrupted = await recoverInterrupted(ctx, recordActivation)
+      if (interrupted) {
+        // The previous generation was activated by the recovery itself.
+        return {
+          result: 'failed',
+          message: `build ${interrupted.build} failed at ${interrupted.stage}: ${interrupted.error}`,
+          failure: { stage: interrupted.stage, message: interrupted.error, build: interrupted.build },
+        }
+      }
+      current = await ctx.backend.current()
+      if (!current) return undefined
+      build = (await state.readGenerations())[String(current.number)]?.build
       await activateGeneration(ctx, current, build, { healthCheck: false, record: recordActivation })
       return undefined
     } catch (error) {
@@ -261,7 +277,7 @@ export function createWatcher(config: WatcherConfig, logger: HailLogger): Watche
       log(
         'error',
         'error',
-        `activating the current generation ${current.number} failed: ${messageOf(error)}`,
+        `${current ? `activating the current generation ${current.number}` : 'recovering an interrupted deployment'} failed: ${messageOf(error)}`,
         { stage, error: messageOf(error) },
       )
       return {

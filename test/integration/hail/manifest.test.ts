@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { readdir, readlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, it, type TestContext } from 'node:test'
+import { runCli } from '../../support/cli.js'
 import { hailDirs, isEvent, isPoll, markerLines, readStatus, startWatcher } from './helpers.js'
 import { makeArtifact, startManifestServer } from './manifest-server.js'
 
@@ -102,6 +103,39 @@ describe('hail with a plain manifest', () => {
       ['svc-1-link'],
     )
     assert.deepEqual(await readdir(store), [`${v1.sha256.slice(0, 32)}-v1`], 'the failed build is removed')
+  })
+
+  it('undoes a deployment its watcher was killed in, at the next start, and does not retry the build', async (t) => {
+    const { server, marker, artifact, args, store, profile, dirs } = await setup(t)
+    const v1 = await artifact('one')
+    server.publish('v1', v1)
+    const first = startWatcher(t, args())
+    await first.waitFor(isEvent('deployed', 'v1'), 'v1 deployed')
+    // v2's activate kills its watcher outright, as an OOM kill or a power cut would.
+    server.publish('v2', await artifact('two', 'kill -KILL $PPID'))
+    assert.equal((await first.exited).signal, 'SIGKILL')
+    assert.equal(await readlink(profile), 'svc-2-link', 'killed between its switch and its outcome')
+
+    const second = startWatcher(t, args())
+    const recovered = await second.waitFor(isEvent('recover', 'v2'), 'the interrupted deployment undone')
+    assert.match(
+      recovered.msg,
+      /^build v2: the watcher stopped during its deployment \(started .+\), before activate and the health check finished; rolling back$/,
+    )
+    await second.waitFor(isPoll('known-failed'), 'v2 not retried')
+    assert.equal(await readlink(profile), 'svc-1-link')
+    assert.deepEqual(await markerLines(marker), ['one v1 1', 'two v2 2', 'one v1 1'])
+    assert.deepEqual(
+      await readdir(store),
+      [`${v1.sha256.slice(0, 32)}-v1`],
+      'the interrupted build is removed',
+    )
+    const status = await readStatus(dirs.state)
+    assert.equal(status.current?.build, 'v1')
+    assert.equal(status.health, 'degraded')
+    assert.equal(status.lastError?.build, 'v2')
+    const report = await runCli(['hail', 'status', ...args().slice(0, 6)])
+    assert.equal(report.code, 1, report.stdout)
   })
 
   it('abandons a download cleanly on SIGTERM: no partial generation, exit 0', async (t) => {
