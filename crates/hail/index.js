@@ -4,18 +4,20 @@ import { durationMs, renderUnit, watcherArgs } from './unit.js'
 // by itself. Settings (group → crates → hail):
 //   profile            profile name (required)
 //   jobUri             Hydra job URI; or source: manifest with url
-//   pollPeriod, requireEvalSuccess, healthCheck, healthCheckTimeout, activateTimeout, onChange,
+//   pollPeriod, requireEvalSuccess, dryRun, healthCheck, healthCheckTimeout, activateTimeout, onChange,
 //   onFailure, allowSelfSigned, httpTimeout, fetchTimeout, maxBackoff, profilesDir, stateDir, json
 //                      the watcher's flags of the same name
 //   nixOptions         { NAME: VALUE } passed as --nix-option NAME=VALUE
 //   netrc              { machine, login, password }: written to netrcFile (mode 600)
 //   netrcFile          netrc path (default /etc/forklift/hail/NAME.netrc with netrc, else hail's /etc/netrc)
-//   forklift           the forklift command on the node (default /usr/local/bin/forklift)
+//   forklift           the forklift command on the node (default /usr/local/bin/forklift); the crate
+//                      installs the unit only where that command exists
 //   user               run the watcher as this user; unitName, unitDir
 
 const FLAGS = {
   pollPeriod: 'poll-period',
   requireEvalSuccess: 'require-eval-success',
+  dryRun: 'dry-run',
   healthCheck: 'health-check',
   healthCheckTimeout: 'health-check-timeout',
   activateTimeout: 'activate-timeout',
@@ -63,6 +65,9 @@ function configure(ctx) {
   const forklift = String(s.forklift ?? '/usr/local/bin/forklift')
     .split(/\s+/)
     .filter(Boolean)
+  const command = forklift[0]
+  if (!command || !/^[A-Za-z0-9_@%+=:,./-]+$/.test(command))
+    fail(`settings.forklift "${s.forklift}": expected a command such as /usr/local/bin/forklift`)
   const stopTimeoutSec =
     Math.ceil(
       (durationMs(flags['activate-timeout'] ?? '5m', 'activateTimeout', 's') +
@@ -78,7 +83,14 @@ function configure(ctx) {
     user: s.user,
   })
 
-  const actions = []
+  // The watcher runs forklift on the node: without it the unit would only fail, so nothing is installed.
+  const actions = [
+    {
+      type: 'exec',
+      script: `echo "${command} is not on this node: install forklift there, or set the hail crate's forklift setting" >&2; exit 1`,
+      unless: `command -v ${command} >/dev/null`,
+    },
+  ]
   const notify = ['hail-unit']
   if (s.netrc) {
     actions.push({ type: 'directory', path: netrcFile.replace(/\/[^/]*$/, '') || '/', mode: '0755' })

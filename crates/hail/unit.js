@@ -34,6 +34,7 @@ const ORDER = [
   'netrc-file',
   'poll-period',
   'require-eval-success',
+  'dry-run',
   'health-check',
   'health-check-timeout',
   'activate-timeout',

@@ -39,6 +39,11 @@ export default class HailUnit extends Command {
         return
       }
       if (!flags.profile) this.error('--profile is required', { exit: 2 })
+      if (flags.oneshot)
+        this.error(
+          '--oneshot does not fit a unit that keeps the watcher running; run `forklift hail --oneshot` from a timer instead',
+          { exit: 2 },
+        )
       // Validate as the watcher would, so a unit is never written for flags it would refuse.
       const config = watcherConfig({ ...flags, profile: flags.profile }, '/nonexistent')
       const hailFlags = {

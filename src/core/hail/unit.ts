@@ -39,6 +39,7 @@ const ORDER: (keyof WatcherFlags)[] = [
   'netrc-file',
   'poll-period',
   'require-eval-success',
+  'dry-run',
   'health-check',
   'health-check-timeout',
   'activate-timeout',

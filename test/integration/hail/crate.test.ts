@@ -92,4 +92,26 @@ groups:
       [],
     )
   })
+
+  it('installs nothing where the watcher command is missing, and says so', async (t) => {
+    if (skip) return t.skip('no systemd rootfs node')
+    const node = lab!.nodes[0]!
+    const yaml = await readFile(join(dir, 'forklift.yaml'), 'utf8')
+    const missing = join(dir, 'missing')
+    await mkdir(missing)
+    await writeFile(
+      join(missing, 'forklift.yaml'),
+      yaml
+        .replace('profile: web', 'profile: api')
+        .replace(`forklift: ${STAND_IN}`, 'forklift: /opt/none/forklift'),
+    )
+    const run = await runCli(['converge'], { cwd: missing, env })
+    assert.equal(run.code, 1, run.stdout + run.stderr)
+    assert.match(
+      run.stdout + run.stderr,
+      /\/opt\/none\/forklift is not on this node: install forklift there, or set the hail crate's forklift setting/,
+    )
+    const left = await node.exec('ls /etc/systemd/system/forklift-hail-api.service 2>&1 || true')
+    assert.match(left.stdout, /No such file/)
+  })
 })

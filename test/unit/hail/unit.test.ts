@@ -73,6 +73,7 @@ describe('systemd unit', () => {
         '--job-uri',
         'https://h/job/p/j/w',
         '--require-eval-success',
+        '--dry-run',
         '--nix-option',
         'a=1',
         '--nix-option',
@@ -113,6 +114,34 @@ describe('systemd unit', () => {
     const bad = await runCli(['hail', 'unit', '--profile', 'web'])
     assert.equal(bad.code, 2)
     assert.match(bad.stderr, /--job-uri is required/)
+    const watchOnly = await runCli([
+      'hail',
+      'unit',
+      '--profile',
+      'web',
+      '--job-uri',
+      'https://h/job/p/j/w',
+      '--dry-run',
+    ])
+    assert.equal(watchOnly.code, 0, watchOnly.stderr)
+    assert.match(
+      watchOnly.stdout,
+      /^ExecStart=.* hail --profile web --job-uri https:\/\/h\/job\/p\/j\/w --dry-run$/m,
+    )
+    const once = await runCli([
+      'hail',
+      'unit',
+      '--profile',
+      'web',
+      '--job-uri',
+      'https://h/job/p/j/w',
+      '--oneshot',
+    ])
+    assert.equal(once.code, 2)
+    assert.equal(
+      once.stderr.trim(),
+      'Error: --oneshot does not fit a unit that keeps the watcher running; run `forklift hail --oneshot` from a timer instead',
+    )
     const script = await runCli(['hail', 'unit', '--activate-script'])
     assert.equal(script.code, 0)
     assert.equal(
@@ -131,9 +160,10 @@ describe('the hail crate', () => {
     })
     assert.deepEqual(
       actions.map((a) => a.type),
-      ['file', 'exec', 'service'],
+      ['exec', 'file', 'exec', 'service'],
     )
-    const [file, reload, service] = actions as [
+    const [present, file, reload, service] = actions as [
+      Extract<Action, { type: 'exec' }>,
       Extract<Action, { type: 'file' }>,
       Extract<Action, { type: 'exec' }>,
       Extract<Action, { type: 'service' }>,
@@ -145,6 +175,9 @@ describe('the hail crate', () => {
       String(file.content),
       /^ExecStart=\/usr\/local\/bin\/forklift hail --profile web --job-uri https:\/\/hydra\.example\.org\/job\/p\/j\/web --poll-period 1m$/m,
     )
+    // Nothing is installed where the watcher's command is missing.
+    assert.equal(present.unless, 'command -v /usr/local/bin/forklift >/dev/null')
+    assert.match(present.script, /\/usr\/local\/bin\/forklift is not on this node: install forklift there/)
     assert.equal(reload.script, 'systemctl daemon-reload')
     assert.match(reload.onlyIf ?? '', /NeedDaemonReload --value forklift-hail-web\.service/)
     assert.deepEqual(service, {
@@ -183,6 +216,10 @@ describe('the hail crate', () => {
     await assert.rejects(
       configure({ profile: 'web', jobUri: 'https://h', activateTimeout: 'soon' }),
       /settings\.activateTimeout "soon"/,
+    )
+    await assert.rejects(
+      configure({ profile: 'web', jobUri: 'https://h', forklift: '$(id) x' }),
+      /settings\.forklift "\$\(id\) x": expected a command such as \/usr\/local\/bin\/forklift/,
     )
   })
 
@@ -231,6 +268,10 @@ describe('the hail crate', () => {
           'poll-period': '30s',
           'on-failure': 'logger -t hail "$HAIL_ERROR"',
         },
+      },
+      {
+        settings: { profile: 'watch', jobUri: 'https://h/job/p/j/watch', dryRun: true },
+        flags: { profile: 'watch', 'job-uri': 'https://h/job/p/j/watch', 'dry-run': true },
       },
     ]
     for (const { settings, flags } of cases) {
