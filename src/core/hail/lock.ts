@@ -32,18 +32,42 @@ function alive(pid: number, start: string | undefined): boolean {
   return !(start && now && now !== start)
 }
 
-/** The pid of the live process holding a pid lock file, if any. */
-export async function lockHolder(path: string): Promise<number | undefined> {
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch {
-    return undefined
-  }
+/** The live holder named by a lock file's text, if any. */
+function holderOf(text: string): number | undefined {
   const [pidText, start] = text.trim().split(/\s+/)
   const pid = Number(pidText)
   if (!Number.isInteger(pid) || pid <= 0) return undefined
   return alive(pid, start) ? pid : undefined
+}
+
+/** The pid of the live process holding a pid lock file, if any. */
+export async function lockHolder(path: string): Promise<number | undefined> {
+  const text = await readFile(path, 'utf8').catch(() => undefined)
+  return text === undefined ? undefined : holderOf(text)
+}
+
+/**
+ * Remove the stale lock whose text was `seen`. Two starters can both find it stale: only the one
+ * holding `PATH.break` removes it, and only if it still reads `seen`, so neither removes the fresh
+ * lock the other has just taken. False when another process was clearing it.
+ */
+async function clearStale(path: string, temp: string, seen: string): Promise<boolean> {
+  const breaker = `${path}.break`
+  try {
+    await link(temp, breaker)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+    // Someone else is clearing it; a breaker left by a dead process is cleared in turn.
+    if ((await lockHolder(breaker)) === undefined) await rm(breaker, { force: true })
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    return false
+  }
+  try {
+    if ((await readFile(path, 'utf8').catch(() => undefined)) === seen) await rm(path, { force: true })
+    return true
+  } finally {
+    await rm(breaker, { force: true })
+  }
 }
 
 /**
@@ -73,10 +97,12 @@ export async function acquirePidLock(
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
       }
-      const holder = await lockHolder(path)
+      const seen = await readFile(path, 'utf8').catch(() => undefined)
+      if (seen === undefined) continue
+      const holder = holderOf(seen)
       if (holder === undefined) {
-        await rm(path, { force: true })
-        stale++
+        if (await clearStale(path, temp, seen)) stale++
+        else if (Date.now() >= deadline + 5000) break
         continue
       }
       if (Date.now() >= deadline) throw new LockHeldError(refusal(holder), holder)

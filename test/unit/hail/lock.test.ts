@@ -40,6 +40,43 @@ describe('pid locks', () => {
     await lock.release()
   })
 
+  it('lets exactly one of many starters replace a stale lock', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'forklift-lock-'))
+    t.after(() => rm(dir, { recursive: true, force: true }))
+    const path = join(dir, 'watcher.pid')
+    const go = join(dir, 'go')
+    const dead = spawn(process.execPath, ['-e', ''])
+    await new Promise((resolve) => dead.on('exit', resolve))
+    await writeFile(path, `${dead.pid} 123\n`)
+    const lockModule = new URL('../../../src/core/hail/lock.js', import.meta.url).href
+    // Each starter waits for the same moment, tries once, and holds what it got for a while.
+    const script = `
+      import { existsSync } from 'node:fs'
+      const { acquirePidLock } = await import(${JSON.stringify(lockModule)})
+      while (!existsSync(${JSON.stringify(go)})) await new Promise((r) => setTimeout(r, 2))
+      try {
+        const lock = await acquirePidLock(${JSON.stringify(path)}, (pid) => 'held by ' + pid)
+        console.log('got')
+        await new Promise((r) => setTimeout(r, 1500))
+        await lock.release()
+      } catch (error) {
+        console.log(error.message)
+      }`
+    const starters = Array.from({ length: 6 }, () => {
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script])
+      let out = ''
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString()
+      })
+      return new Promise<string>((resolve) => child.on('exit', () => resolve(out.trim())))
+    })
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    await writeFile(go, '')
+    const results = await Promise.all(starters)
+    assert.equal(results.filter((r) => r === 'got').length, 1, results.join('\n'))
+    for (const r of results.filter((r) => r !== 'got')) assert.match(r, /^held by \d+$/)
+  })
+
   it('waits for a holder that lets go within the wait', async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'forklift-lock-'))
     t.after(() => rm(dir, { recursive: true, force: true }))
