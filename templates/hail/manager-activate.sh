@@ -22,6 +22,12 @@ if [ -d "$units" ]; then
   done
 fi
 
+# Recorded before anything is installed: if this activation fails half way, the previous build's
+# activate (run by the rollback) then finds this build's units in the list and removes them.
+previous=$(cat "$state/units")
+printf '%s\n' $previous $wanted | sort -u > "$state/units.tmp"
+mv -f "$state/units.tmp" "$state/units"
+
 changed=""
 for unit in $wanted; do
   if ! cmp -s "$units/$unit" "$unit_dir/$unit"; then

@@ -18,7 +18,11 @@ describe("the manager build's activate script", () => {
     t.after(() => rm(dir, { recursive: true, force: true }))
     const calls = join(dir, 'calls')
     const systemctl = join(dir, 'systemctl')
-    await writeFile(systemctl, `#!/bin/sh\necho "$*" >> ${calls}\n`)
+    // It refuses to enable the "bad" unit, as a unit with a broken [Install] section would be refused.
+    await writeFile(
+      systemctl,
+      `#!/bin/sh\necho "$*" >> ${calls}\n[ "$*" = "enable forklift-hail-bad.service" ] && exit 1\nexit 0\n`,
+    )
     await chmod(systemctl, 0o755)
     const build = async (name: string, units: Record<string, string>) => {
       const out = join(dir, name)
@@ -85,5 +89,25 @@ describe("the manager build's activate script", () => {
 
     const same = await activate(join(dir, 'two'))
     assert.ok(!same.calls.some((c) => c.includes('restart')), 'unchanged units are not restarted')
+
+    // A build that fails half way, then the previous build activated again (the watcher's rollback):
+    // what the failed build installed is gone, what it changed is back.
+    const broken = await build('three', {
+      'forklift-hail-web.service': 'web v3\n',
+      'forklift-hail-bad.service': 'bad\n',
+    })
+    await assert.rejects(activate(broken))
+    assert.ok((await readdir(join(dir, 'system'))).includes('forklift-hail-bad.service'))
+    const back = await activate(join(dir, 'two'))
+    assert.ok(back.calls.includes('disable --now forklift-hail-bad.service'), back.calls.join('\n'))
+    assert.deepEqual((await readdir(join(dir, 'system'))).sort(), [
+      'forklift-hail-api.service',
+      'forklift-hail-web.service',
+    ])
+    assert.equal(await readFile(join(dir, 'system', 'forklift-hail-web.service'), 'utf8'), 'web v2\n')
+    assert.deepEqual((await readFile(join(dir, 'state', 'units'), 'utf8')).trim().split('\n'), [
+      'forklift-hail-api.service',
+      'forklift-hail-web.service',
+    ])
   })
 })
