@@ -1,7 +1,7 @@
 import { Command, Flags } from '@oclif/core'
 import { reportError } from '../../cli/errors.js'
 import { formatDuration } from '../../core/hail/duration.js'
-import { resolvePaths } from '../../core/hail/paths.js'
+import { readableStatePaths, resolvePaths } from '../../core/hail/paths.js'
 import { readStatusReport, type StatusReport } from '../../core/hail/status.js'
 import { profileFlags } from '../hail.js'
 
@@ -68,13 +68,12 @@ export default class HailStatus extends Command {
     const { flags } = await this.parse(HailStatus)
     let report: StatusReport
     try {
-      report = await readStatusReport(
-        resolvePaths({
-          profile: flags.profile,
-          profilesDir: flags['profiles-dir'],
-          stateDir: flags['state-dir'],
-        }),
-      )
+      const paths = resolvePaths({
+        profile: flags.profile,
+        profilesDir: flags['profiles-dir'],
+        stateDir: flags['state-dir'],
+      })
+      report = await readStatusReport(readableStatePaths(paths, flags['state-dir'] !== undefined))
     } catch (error) {
       reportError(error)
     }

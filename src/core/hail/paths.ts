@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { isAbsolute, join, resolve } from 'node:path'
 import { HailUsageError } from './errors.js'
@@ -25,10 +26,27 @@ export function checkProfileName(profile: string): void {
     )
 }
 
+/** Where root's watchers (the systemd units) keep their state. */
+export const SYSTEM_STATE_ROOT = '/var/lib/forklift/hail'
+
 /** The default state folder: /var/lib for root, the XDG state folder otherwise. */
 export function defaultStateRoot(env: NodeJS.ProcessEnv = process.env): string {
-  if (process.getuid?.() === 0) return '/var/lib/forklift/hail'
+  if (process.getuid?.() === 0) return SYSTEM_STATE_ROOT
   return join(env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'forklift', 'hail')
+}
+
+/**
+ * For commands that only read a watcher's state: without --state-dir, a user's own folder when a
+ * watcher of theirs has written there, else the system one, so a monitor need not run as root.
+ */
+export function readableStatePaths(
+  paths: HailPaths,
+  explicit: boolean,
+  systemRoot = SYSTEM_STATE_ROOT,
+): HailPaths {
+  if (explicit || existsSync(join(paths.stateDir, 'status.json'))) return paths
+  const system = join(systemRoot, paths.profile)
+  return existsSync(join(system, 'status.json')) ? { ...paths, stateDir: system } : paths
 }
 
 /** Resolve the profile path and state folder from the flags every hail command shares. */

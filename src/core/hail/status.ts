@@ -42,6 +42,9 @@ export async function readStatusReport(paths: HailPaths, now = Date.now()): Prom
   const blockedBy = status.latest ? failed.find((f) => f.build === status.latest?.build) : undefined
   if (blockedBy)
     problems.push(`newest build ${blockedBy.build} failed at ${blockedBy.stage} and is not deployed`)
+  const activation = status.lastActivation
+  if (activation && !activation.ok)
+    problems.push(`the last activate (generation ${activation.generation}) failed at ${activation.at}`)
   if (status.mode === 'loop' && !running) {
     problems.push(
       `watcher not running (was pid ${status.pid}${status.stoppedAt ? `, stopped at ${status.stoppedAt}` : ''})`,

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
-import { resolvePaths } from '../../../src/core/hail/paths.js'
+import { readableStatePaths, resolvePaths } from '../../../src/core/hail/paths.js'
 import { type HailStatus, isNewer, openState } from '../../../src/core/hail/state.js'
 import { readStatusReport } from '../../../src/core/hail/status.js'
 
@@ -73,6 +73,31 @@ describe('hail status', () => {
       'newest build 4 failed at activate and is not deployed',
     ])
     assert.equal(report.blockedBy?.build, '4')
+
+    await state.writeStatus(
+      status({
+        mode: 'oneshot',
+        lastActivation: { at: '2030-01-01T00:00:03.000Z', generation: 2, durationMs: 5, ok: false },
+      }),
+    )
+    assert.deepEqual((await readStatusReport(paths)).problems, [
+      'the last activate (generation 2) failed at 2030-01-01T00:00:03.000Z',
+    ])
+  })
+
+  it("reads the system watcher's state when the user's own folder has none", async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'forklift-status-'))
+    t.after(() => rm(dir, { recursive: true, force: true }))
+    const own = resolvePaths({ profile: 'web', stateDir: join(dir, 'own', 'web') })
+    const system = join(dir, 'system')
+    assert.equal(readableStatePaths(own, false, system).stateDir, own.stateDir, 'none anywhere: own')
+    await openState(join(system, 'web')).ensure()
+    await openState(join(system, 'web')).writeStatus(status({}))
+    assert.equal(readableStatePaths(own, false, system).stateDir, join(system, 'web'))
+    assert.equal(readableStatePaths(own, true, system).stateDir, own.stateDir, '--state-dir is kept')
+    await openState(own.stateDir).ensure()
+    await openState(own.stateDir).writeStatus(status({}))
+    assert.equal(readableStatePaths(own, false, system).stateDir, own.stateDir, 'own first')
   })
 
   it('orders Hydra build ids numerically and treats other ids as merely different', () => {
