@@ -3,7 +3,7 @@ import type { ForkliftEvent } from '../../core/events.js'
 import type { NodePhaseResult, RunResult } from '../../core/model/results.js'
 import type { RenderOptions } from './attach.js'
 import { formatCounts, formatDuration, formatFailure } from './format.js'
-import { summary } from './plain.js'
+import { summary } from './summary.js'
 
 type Waiter<T> = { promise: Promise<T>; resolve: (value: T) => void }
 

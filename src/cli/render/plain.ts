@@ -1,6 +1,6 @@
 import type { ForkliftEvent } from '../../core/events.js'
-import type { RunResult } from '../../core/model/results.js'
 import { formatCounts, formatDuration, formatFailure } from './format.js'
+import { summary } from './summary.js'
 
 /** Timestamped lines, for pipes, CI and NO_COLOR terminals. */
 export function plainRenderer(write: (line: string) => void, verbose: boolean) {
@@ -82,23 +82,3 @@ const indentBlock = (text: string) =>
     .split('\n')
     .map((l) => `    ${l}`)
     .join('\n')
-
-/** The closing summary: per group node counts, then every failure. */
-export function summary(result: RunResult): string[] {
-  const out = [
-    '',
-    `${result.command} ${result.ok ? 'done' : result.interrupted ? 'interrupted' : 'failed'} in ${formatDuration(result.durationMs)}`,
-  ]
-  for (const group of result.groups) {
-    const by = (s: string) => group.nodes.filter((n) => n.status === s).length
-    const parts = [`${group.nodes.length} node(s)`]
-    for (const s of ['changed', 'ok', 'failed', 'interrupted']) if (by(s)) parts.push(`${by(s)} ${s}`)
-    if (group.created.length) parts.push(`created ${group.created.join(', ')}`)
-    if (group.destroyed.length) parts.push(`destroyed ${group.destroyed.join(', ')}`)
-    out.push(`  ${group.name}: ${group.error ? `ERROR ${group.error}` : parts.join(', ')}`)
-    for (const phase of group.phases.filter((p) => p.status === 'failed')) {
-      out.push(`    ${phase.node} failed in ${phase.phase}: ${formatFailure(phase)}`)
-    }
-  }
-  return out
-}
