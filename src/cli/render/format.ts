@@ -1,3 +1,4 @@
+import type { ForkliftEvent } from '../../core/events.js'
 import type { NodePhaseResult } from '../../core/model/results.js'
 
 /** `3 changed, 10 ok` — the non-zero counts of a node's phase. */
@@ -42,4 +43,16 @@ export function formatTable(rows: string[][]): string[] {
       .join('  ')
       .trimEnd(),
   )
+}
+
+/** A log event's text, `WARN ` first for a warning. */
+export function formatLog(event: Extract<ForkliftEvent, { type: 'log' }>): string {
+  return `${event.level === 'warn' ? 'WARN ' : ''}${event.message}`
+}
+
+/** What Ctrl-C does, said at once: the first stops new work, the second aborts running scripts. */
+export function interruptNotice(second: boolean): string {
+  return second
+    ? 'interrupted again: aborting running scripts'
+    : 'interrupted: finishing running scripts, starting nothing new (press Ctrl-C again to abort)'
 }

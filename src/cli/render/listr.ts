@@ -2,7 +2,7 @@ import { Listr, type ListrTask } from 'listr2'
 import type { ForkliftEvent } from '../../core/events.js'
 import type { NodePhaseResult, RunResult } from '../../core/model/results.js'
 import type { RenderOptions } from './attach.js'
-import { formatCounts, formatDuration, formatFailure } from './format.js'
+import { formatCounts, formatDuration, formatFailure, formatLog, interruptNotice } from './format.js'
 import { summary } from './summary.js'
 
 type Waiter<T> = { promise: Promise<T>; resolve: (value: T) => void }
@@ -15,30 +15,52 @@ function waiter<T>(): Waiter<T> {
   return { promise, resolve }
 }
 
-/** Live tasks on a terminal: group → phase → node, each node with its changed/ok counts. */
+/**
+ * Live tasks on a terminal: group → phase → node, each node with its changed/ok counts. Logs,
+ * failures no task can hold and the Ctrl-C notice go to a bar below the tasks.
+ */
 export function listrRenderer(options: RenderOptions) {
   const waiters = new Map<string, Waiter<unknown>>()
   let finished: RunResult | undefined
+  let closing = false
   const wait = <T>(key: string) => {
     let w = waiters.get(key)
     if (!w) {
       w = waiter<unknown>()
       waiters.set(key, w)
-      if (finished) w.resolve(undefined)
+      if (closing) w.resolve(undefined)
     }
     return w as Waiter<T>
   }
-  const phaseNames = [...(options.command === 'converge' ? ['bootstrap'] : []), 'settings', ...options.phases]
+  // Whatever never started is settled, so the task tree can close.
+  const settleAll = () => {
+    closing = true
+    for (const w of waiters.values()) w.resolve(undefined)
+  }
 
-  const nodeTask = (group: string, phase: string, node: string): ListrTask => ({
-    title: node,
-    task: async (_ctx, task) => {
-      const result = await wait<NodePhaseResult | undefined>(`node:${group}:${phase}:${node}`).promise
-      if (!result) return task.skip(`${node}: not run`)
-      if (result.status === 'failed') throw new Error(`${node}: ${formatFailure(result)}`)
-      task.title = `${node} ${result.status} (${formatCounts(result.counts)}) ${formatDuration(result.durationMs)}`
-    },
-  })
+  const phaseNames = [
+    ...new Set([...(options.command === 'converge' ? ['bootstrap'] : []), 'settings', ...options.phases]),
+  ]
+  const nodeKey = (group: string, phase: string, node: string) => `node:${group}:${phase}:${node}`
+  const tasked = new Set<string>()
+  const closed = wait<undefined>('closed').promise
+  // Notices (Ctrl-C, failures no task holds) all stay; a provider's log can run long (every line of
+  // `vagrant up`), so only its last lines do, unless --verbose asks for every line.
+  const notices = noteBar(closed, Number.POSITIVE_INFINITY)
+  const logs = noteBar(closed, options.verbose ? Number.POSITIVE_INFINITY : 5)
+
+  const nodeTask = (group: string, phase: string, node: string): ListrTask => {
+    const key = nodeKey(group, phase, node)
+    return {
+      title: node,
+      task: async (_ctx, task) => {
+        const result = await wait<NodePhaseResult | undefined>(key).promise
+        if (!result) return task.skip(`${node}: not run`)
+        if (result.status === 'failed') throw new Error(`${node}: ${formatFailure(result)}`)
+        task.title = `${node} ${result.status} (${formatCounts(result.counts)}) ${formatDuration(result.durationMs)}`
+      },
+    }
+  }
 
   const phaseTask = (group: string, phase: string): ListrTask => ({
     title: phase,
@@ -53,19 +75,31 @@ export function listrRenderer(options: RenderOptions) {
   })
 
   const list = new Listr(
-    options.groups.map<ListrTask>((group) => ({
-      title: `${group.name} (${group.provider})`,
-      task: async (_ctx, task) => {
-        const state = await wait<{ error?: string; nodes?: string }>(`group:${group.name}`).promise
-        if (state.error) throw new Error(`${group.name}: ${state.error}`)
-        task.title = `${group.name} (${group.provider}): ${state.nodes}`
-        return task.newListr(
-          phaseNames.map((phase) => phaseTask(group.name, phase)),
-          { concurrent: false, exitOnError: false },
-        )
-      },
-    })),
-    { concurrent: true, exitOnError: false, rendererOptions: { collapseSubtasks: false } },
+    [
+      ...options.groups.map<ListrTask>((group) => ({
+        title: `${group.name} (${group.provider})`,
+        task: async (_ctx, task) => {
+          const state = await wait<{ error?: string; nodes?: string } | undefined>(`group:${group.name}`)
+            .promise
+          if (!state) return task.skip(`${group.name}: not run`)
+          if (state.error) throw new Error(`${group.name}: ${state.error}`)
+          task.title = `${group.name} (${group.provider}): ${state.nodes}`
+          return task.newListr(
+            phaseNames.map((phase) => phaseTask(group.name, phase)),
+            { concurrent: false, exitOnError: false },
+          )
+        },
+      })),
+      notices.task,
+      logs.task,
+    ],
+    {
+      concurrent: true,
+      exitOnError: false,
+      // Ctrl-C belongs to the run (first: finish what runs, second: abort); listr2 would exit at once.
+      registerSignalListeners: false,
+      rendererOptions: { collapseSubtasks: false },
+    },
   )
   const running = list.run().catch(() => {})
 
@@ -87,19 +121,31 @@ export function listrRenderer(options: RenderOptions) {
         for (const earlier of phaseNames.slice(0, phaseNames.indexOf(event.phase))) {
           wait(`phase:${event.group}:${earlier}`).resolve(undefined)
         }
+        if (phaseNames.includes(event.phase) && options.groups.some((g) => g.name === event.group)) {
+          for (const node of event.nodes) tasked.add(nodeKey(event.group, event.phase, node))
+        }
         wait(`phase:${event.group}:${event.phase}`).resolve(event.nodes)
         break
       }
       case 'node:phase:end': {
         const r = event.result
-        wait(`node:${r.group}:${r.phase}:${r.node}`).resolve(r)
+        const key = nodeKey(r.group, r.phase, r.node)
+        if (tasked.delete(key)) wait(key).resolve(r)
+        // A failure outside the task tree (connecting, logging in as admin after bootstrap) is said below it.
+        else if (r.status === 'failed') notices.add(`${r.node} failed in ${r.phase}: ${formatFailure(r)}`)
         break
       }
+      case 'log': {
+        const who = event.node ?? event.group
+        logs.add(`${who ? `${who}: ` : ''}${formatLog(event)}`)
+        break
+      }
+      case 'interrupt':
+        notices.add(interruptNotice(event.second))
+        break
       case 'run:end':
         finished = event.result
-        // Whatever never started is settled now, so the task tree can close.
-        for (const group of options.groups) wait(`group:${group.name}`).resolve({ nodes: '' })
-        for (const w of waiters.values()) w.resolve(undefined)
+        settleAll()
         break
       default:
         break
@@ -109,8 +155,34 @@ export function listrRenderer(options: RenderOptions) {
   return {
     listener,
     async done() {
+      // A run that ended before its run:end (providers that failed to open) still closes the tree.
+      settleAll()
       await running
       if (finished) process.stdout.write(`${summary(finished).join('\n')}\n`)
     },
+  }
+}
+
+/**
+ * A task without a title: listr2 shows its output in a bar below the tasks, live and at the end, so
+ * lines that belong to no single node never tear the tree apart. It keeps its last `limit` lines;
+ * lines given before it runs wait for it.
+ */
+function noteBar(closed: Promise<undefined>, limit: number) {
+  let bar: { output: string } | undefined
+  const pending: string[] = []
+  return {
+    add(text: string) {
+      if (bar) bar.output = text
+      else pending.push(text)
+    },
+    task: {
+      rendererOptions: { bottomBar: limit, persistentOutput: true },
+      task: async (_ctx, task) => {
+        bar = task
+        for (const text of pending.splice(0)) task.output = text
+        await closed
+      },
+    } satisfies ListrTask,
   }
 }

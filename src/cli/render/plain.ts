@@ -1,5 +1,5 @@
 import type { ForkliftEvent } from '../../core/events.js'
-import { formatCounts, formatDuration, formatFailure } from './format.js'
+import { formatCounts, formatDuration, formatFailure, formatLog, interruptNotice } from './format.js'
 import { summary } from './summary.js'
 
 /** Timestamped lines, for pipes, CI and NO_COLOR terminals. */
@@ -54,18 +54,10 @@ export function plainRenderer(write: (line: string) => void, verbose: boolean) {
         break
       }
       case 'log':
-        line(
-          event.node ?? event.group ?? 'forklift',
-          `${event.level === 'warn' ? 'WARN ' : ''}${event.message}`,
-        )
+        line(event.node ?? event.group ?? 'forklift', formatLog(event))
         break
       case 'interrupt':
-        line(
-          'forklift',
-          event.second
-            ? 'interrupted again: aborting running scripts'
-            : 'interrupted: finishing running scripts, starting nothing new (Ctrl-C again to abort)',
-        )
+        line('forklift', interruptNotice(event.second))
         break
       case 'run:end':
         for (const text of summary(event.result)) write(text)

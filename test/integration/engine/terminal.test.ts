@@ -1,16 +1,13 @@
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { promisify } from 'node:util'
 import { forkliftBin } from '../../support/paths.js'
 import { requireTools } from '../../support/require.js'
 
 // The live listr2 view on a real pseudo-terminal (util-linux `script`), and its plain fallback.
-
-const run = promisify(execFile)
 
 const yaml = `
 providers:
@@ -20,6 +17,13 @@ groups:
     provider: box
     count: 2
     crates: [two]
+    phases:
+      broken:
+        - type: exec
+          script: echo oops >&2; false
+          onlyIf: case "$FORKLIFT_ROOT" in */web-1) true;; *) false;; esac
+      slow:
+        - { type: exec, script: 'sleep 30' }
 `
 
 const crate = `
@@ -33,16 +37,71 @@ export default {
 }
 `
 
-/** Run forklift on a pty of the given width; returns what the terminal received, escapes removed. */
-async function onTerminal(dir: string, columns: number, args: string[]): Promise<string> {
+interface Screen {
+  code: number | null
+  /** What the terminal received, escapes removed: every frame of the live view, one after another. */
+  all: string
+  /** The last frame (what stays on screen) and what follows it, durations as TIME. */
+  final: string[]
+}
+
+const strip = (text: string) => text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '')
+
+/**
+ * Run forklift on a pty of the given width. Each key is typed once the screen so far matches its
+ * pattern, as a user would press Ctrl-C on what they see.
+ */
+function onTerminal(
+  dir: string,
+  columns: number,
+  args: string[],
+  keys: { when: RegExp; type: string; check?: (all: string) => void }[] = [],
+): Promise<Screen> {
   const { CI: _ci, NO_COLOR: _noColor, ...env } = process.env
   const command = `stty cols ${columns} rows 40; exec ${process.execPath} ${forkliftBin} ${args.join(' ')}`
-  const { stdout } = await run('script', ['-qfec', command, '/dev/null'], {
-    cwd: dir,
-    env,
-    maxBuffer: 1 << 22,
+  return new Promise((resolve, reject) => {
+    const child = spawn('script', ['-qfec', command, '/dev/null'], {
+      cwd: dir,
+      // A terminal names itself; listr2 picks its figures from it.
+      env: { ...env, TERM: 'xterm' },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    })
+    let raw = ''
+    const pending = [...keys]
+    const timer = setTimeout(() => child.kill(), 60_000)
+    child.stdout.on('data', (chunk: Buffer) => {
+      raw += chunk.toString('utf8')
+      const next = pending[0]
+      if (next?.when.test(strip(raw))) {
+        pending.shift()
+        try {
+          next.check?.(strip(raw))
+        } catch (error) {
+          child.kill()
+          reject(error)
+          return
+        }
+        child.stdin.write(next.type)
+      }
+    })
+    child.on('error', reject)
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      // The live view redraws from column 1 after erasing; the last such redraw is what stays.
+      const last = raw.lastIndexOf('\x1b[G')
+      const final = strip(last < 0 ? raw : raw.slice(last))
+        .replace(/ \d+(?:\.\d+)?m?s$/gm, ' TIME')
+        .split('\n')
+      resolve({ code, all: strip(raw), final })
+    })
   })
-  return stdout.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '')
+}
+
+/** Assert that `expected` appears as a run of consecutive lines, found by its first line. */
+function assertLines(lines: string[], expected: string[]): void {
+  const at = lines.indexOf(expected[0]!)
+  assert.ok(at >= 0, `no line ${JSON.stringify(expected[0])} in:\n${lines.join('\n')}`)
+  assert.deepEqual(lines.slice(at, at + expected.length), expected)
 }
 
 describe('terminal output', () => {
@@ -62,20 +121,80 @@ describe('terminal output', () => {
 
   it('a terminal gets listr2 tasks: group, then phase, then each node with its counts', async (t) => {
     if (skip) return t.skip('no script(1)')
-    const screen = await onTerminal(dir, 100, ['converge'])
+    const screen = (await onTerminal(dir, 100, ['converge'])).all
     assert.match(screen, /^. web \(box\): 0 → 2 node\(s\)$/m)
     assert.match(screen, /^ +. bootstrap$/m)
     assert.match(screen, /^ +. configure$/m)
     assert.match(screen, /^ +. web-1 changed \(2 changed\) \d+ms$/m)
     assert.match(screen, /^ +. web-2 changed \(2 changed\) \d+ms$/m)
     assert.match(screen, /converge done in/)
-    const again = await onTerminal(dir, 100, ['lift'])
+    const again = (await onTerminal(dir, 100, ['lift'])).all
     assert.match(again, /^ +. web-1 ok \(2 ok\) \d+ms$/m)
   })
 
   it('a terminal of no width gets plain lines instead', async (t) => {
     if (skip) return t.skip('no script(1)')
-    const screen = await onTerminal(dir, 0, ['lift'])
+    const screen = (await onTerminal(dir, 0, ['lift'])).all
     assert.match(screen, /^\d\d:\d\d:\d\d web-1 +configure ok \(2 ok\)/m)
+  })
+
+  it('logs go below the tasks: a dry-run converge says what it would create', async (t) => {
+    if (skip) return t.skip('no script(1)')
+    const screen = await onTerminal(dir, 120, ['converge', '--dry-run', '--count', 'web=3'])
+    assert.equal(screen.code, 0, screen.all)
+    assert.equal(screen.final[0], '✔ web (box): 2 → 3 node(s)')
+    assertLines(screen.final, [
+      '› web: would create 1 and destroy 0 node(s)',
+      '',
+      'converge (dry run) done in TIME',
+      '  web: 2 node(s), 2 ok',
+    ])
+  })
+
+  it('a failed node keeps its action, exit status and stderr on screen and in the summary', async (t) => {
+    if (skip) return t.skip('no script(1)')
+    const screen = await onTerminal(dir, 160, ['lift', '--phase', 'broken'])
+    assert.equal(screen.code, 1, screen.all)
+    const failure = 'exec echo oops >&2; false: exited with status 1: oops (exit 1)'
+    assertLines(screen.final, [
+      '  ⚠ broken',
+      `    ✖ web-1: ${failure}`,
+      '          | oops',
+      '    ✔ web-2 ok (1 ok) TIME',
+    ])
+    assertLines(screen.final, [
+      'lift failed in TIME',
+      '  web: 2 node(s), 1 ok, 1 failed',
+      `    web-1 failed in broken: ${failure}`,
+      '      | oops',
+    ])
+  })
+
+  it('Ctrl-C says at once what it does; a second aborts, and the summary still prints', async (t) => {
+    if (skip) return t.skip('no script(1)')
+    const first = 'interrupted: finishing running scripts, starting nothing new (press Ctrl-C again to abort)'
+    const screen = await onTerminal(
+      dir,
+      120,
+      ['lift', '--phase', 'slow'],
+      [
+        // The slow phase's node tasks have started (a node line under it that is not done).
+        { when: /slow\n +\S web-1\n/, type: '\x03' },
+        {
+          when: new RegExp(`› ${first.replace(/[()]/g, '\\$&')}`),
+          type: '\x03',
+          check: (all) =>
+            assert.doesNotMatch(all, /lift interrupted in/, 'the notice came while the run went on'),
+        },
+      ],
+    )
+    assert.equal(screen.code, 1, screen.all)
+    assertLines(screen.final, [
+      `› ${first}`,
+      '› interrupted again: aborting running scripts',
+      '',
+      'lift interrupted in TIME',
+      '  web: 2 node(s), 2 interrupted',
+    ])
   })
 })
