@@ -1,5 +1,5 @@
 import type { ForkliftEvent } from '../../core/events.js'
-import type { NodePhaseResult } from '../../core/model/results.js'
+import type { ActionResult, NodePhaseResult } from '../../core/model/results.js'
 
 /** `3 changed, 10 ok` — the non-zero counts of a node's phase. */
 export function formatCounts(counts: NodePhaseResult['counts']): string {
@@ -45,6 +45,30 @@ export function formatTable(rows: string[][]): string[] {
   )
 }
 
+/** What a run shows of its actions besides the counts. */
+export interface ActionView {
+  verbose: boolean
+  dryRun: boolean
+}
+
+/**
+ * Whether an action gets its own line: every one with --verbose, and in a dry run the ones that would
+ * change (that is what a dry run is for). Failures are left to each renderer, which names them anyway.
+ */
+export function showsAction(result: ActionResult, view: ActionView): boolean {
+  return view.verbose || (view.dryRun && result.status === 'changed')
+}
+
+/** `changed file /etc/motd: would update content` — status, type, target, message. */
+export function formatAction(result: ActionResult): string {
+  return `${result.status.padEnd(7)} ${result.summary}${result.message ? `: ${result.message}` : ''}`
+}
+
+/** The action's diff when the view shows diffs (always beside its action line), without trailing blanks. */
+export function shownDiff(result: ActionResult, view: ActionView): string | undefined {
+  return (view.verbose || view.dryRun) && result.diff?.trim() ? result.diff.trimEnd() : undefined
+}
+
 /** A log event's text, `WARN ` first for a warning. */
 export function formatLog(event: Extract<ForkliftEvent, { type: 'log' }>): string {
   return `${event.level === 'warn' ? 'WARN ' : ''}${event.message}`
@@ -55,4 +79,13 @@ export function interruptNotice(second: boolean): string {
   return second
     ? 'interrupted again: aborting running scripts'
     : 'interrupted: finishing running scripts, starting nothing new (press Ctrl-C again to abort)'
+}
+
+/** Every line of a block indented by `width` spaces (blank lines stay empty). */
+export function indentBlock(text: string, width: number): string {
+  const pad = ' '.repeat(width)
+  return text
+    .split('\n')
+    .map((l) => (l ? pad + l : l))
+    .join('\n')
 }

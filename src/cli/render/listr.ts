@@ -1,8 +1,19 @@
 import { Listr, type ListrTask } from 'listr2'
 import type { ForkliftEvent } from '../../core/events.js'
-import type { NodePhaseResult, RunResult } from '../../core/model/results.js'
+import type { ActionResult, NodePhaseResult, RunResult } from '../../core/model/results.js'
 import type { RenderOptions } from './attach.js'
-import { formatCounts, formatDuration, formatFailure, formatLog, interruptNotice } from './format.js'
+import {
+  type ActionView,
+  formatAction,
+  formatCounts,
+  formatDuration,
+  formatFailure,
+  formatLog,
+  indentBlock,
+  interruptNotice,
+  shownDiff,
+  showsAction,
+} from './format.js'
 import { summary } from './summary.js'
 
 type Waiter<T> = { promise: Promise<T>; resolve: (value: T) => void }
@@ -16,8 +27,9 @@ function waiter<T>(): Waiter<T> {
 }
 
 /**
- * Live tasks on a terminal: group → phase → node, each node with its changed/ok counts. Logs,
- * failures no task can hold and the Ctrl-C notice go to a bar below the tasks.
+ * Live tasks on a terminal: group → phase → node, each node with its changed/ok counts and, under it,
+ * the action lines the view shows (every one with --verbose, what would change in a dry run) with
+ * their diffs. Logs, failures no task can hold and the Ctrl-C notice go to a bar below the tasks.
  */
 export function listrRenderer(options: RenderOptions) {
   const waiters = new Map<string, Waiter<unknown>>()
@@ -38,10 +50,12 @@ export function listrRenderer(options: RenderOptions) {
     for (const w of waiters.values()) w.resolve(undefined)
   }
 
+  const view: ActionView = { verbose: options.verbose, dryRun: false }
   const phaseNames = [
     ...new Set([...(options.command === 'converge' ? ['bootstrap'] : []), 'settings', ...options.phases]),
   ]
   const nodeKey = (group: string, phase: string, node: string) => `node:${group}:${phase}:${node}`
+  const actions = new Map<string, ActionResult[]>()
   const tasked = new Set<string>()
   const closed = wait<undefined>('closed').promise
   // Notices (Ctrl-C, failures no task holds) all stay; a provider's log can run long (every line of
@@ -53,9 +67,16 @@ export function listrRenderer(options: RenderOptions) {
     const key = nodeKey(group, phase, node)
     return {
       title: node,
+      // The action lines stay under their node once it is done, as a log's lines would.
+      rendererOptions: { persistentOutput: true, outputBar: Number.POSITIVE_INFINITY },
       task: async (_ctx, task) => {
         const result = await wait<NodePhaseResult | undefined>(key).promise
         if (!result) return task.skip(`${node}: not run`)
+        for (const r of actions.get(key) ?? []) {
+          if (!showsAction(r, view)) continue
+          const diff = shownDiff(r, view)
+          task.output = diff ? `${formatAction(r)}\n${indentBlock(diff, 2)}` : formatAction(r)
+        }
         if (result.status === 'failed') throw new Error(`${node}: ${formatFailure(result)}`)
         task.title = `${node} ${result.status} (${formatCounts(result.counts)}) ${formatDuration(result.durationMs)}`
       },
@@ -98,13 +119,17 @@ export function listrRenderer(options: RenderOptions) {
       exitOnError: false,
       // Ctrl-C belongs to the run (first: finish what runs, second: abort); listr2 would exit at once.
       registerSignalListeners: false,
-      rendererOptions: { collapseSubtasks: false },
+      // A diff's blank context lines are part of it.
+      rendererOptions: { collapseSubtasks: false, removeEmptyLines: false },
     },
   )
   const running = list.run().catch(() => {})
 
   const listener = (event: ForkliftEvent) => {
     switch (event.type) {
+      case 'run:start':
+        view.dryRun = event.dryRun
+        break
       case 'group:nodes':
         wait(`group:${event.group}`).resolve({
           nodes:
@@ -125,6 +150,11 @@ export function listrRenderer(options: RenderOptions) {
           for (const node of event.nodes) tasked.add(nodeKey(event.group, event.phase, node))
         }
         wait(`phase:${event.group}:${event.phase}`).resolve(event.nodes)
+        break
+      }
+      case 'node:action': {
+        const key = nodeKey(event.group, event.phase, event.node)
+        actions.set(key, [...(actions.get(key) ?? []), event.result])
         break
       }
       case 'node:phase:end': {

@@ -1,14 +1,27 @@
 import type { ForkliftEvent } from '../../core/events.js'
-import { formatCounts, formatDuration, formatFailure, formatLog, interruptNotice } from './format.js'
+import {
+  type ActionView,
+  formatAction,
+  formatCounts,
+  formatDuration,
+  formatFailure,
+  formatLog,
+  indentBlock,
+  interruptNotice,
+  shownDiff,
+  showsAction,
+} from './format.js'
 import { summary } from './summary.js'
 
 /** Timestamped lines, for pipes, CI and NO_COLOR terminals. */
 export function plainRenderer(write: (line: string) => void, verbose: boolean) {
   const stamp = () => new Date().toISOString().slice(11, 19)
   const line = (who: string, text: string) => write(`${stamp()} ${who.padEnd(14)} ${text}`)
+  const view: ActionView = { verbose, dryRun: false }
   return (event: ForkliftEvent) => {
     switch (event.type) {
       case 'run:start':
+        view.dryRun = event.dryRun
         line(
           'forklift',
           `${event.command}${event.dryRun ? ' (dry run)' : ''}: ${event.groups.join(', ') || 'no groups'}`,
@@ -37,15 +50,14 @@ export function plainRenderer(write: (line: string) => void, verbose: boolean) {
       case 'phase:start':
         line(event.group, `${event.phase} on ${event.nodes.length} node(s)`)
         break
-      case 'node:action':
-        if (verbose || event.result.status === 'failed') {
-          line(
-            event.node,
-            `  ${event.result.status.padEnd(7)} ${event.result.summary}${event.result.message ? `: ${event.result.message}` : ''}`,
-          )
-          if (verbose && event.result.diff) write(indentBlock(event.result.diff))
-        }
+      case 'node:action': {
+        // A failed action always gets its line here: the phase's FAILED line follows it.
+        if (!showsAction(event.result, view) && event.result.status !== 'failed') break
+        line(event.node, `  ${formatAction(event.result)}`)
+        const diff = shownDiff(event.result, view)
+        if (diff) write(indentBlock(diff, 4))
         break
+      }
       case 'node:phase:end': {
         const r = event.result
         if (r.status === 'failed') line(r.node, `${r.phase} FAILED: ${formatFailure(r)}`)
@@ -67,10 +79,3 @@ export function plainRenderer(write: (line: string) => void, verbose: boolean) {
     }
   }
 }
-
-const indentBlock = (text: string) =>
-  text
-    .trimEnd()
-    .split('\n')
-    .map((l) => `    ${l}`)
-    .join('\n')

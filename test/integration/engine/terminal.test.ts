@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -9,7 +9,11 @@ import { requireTools } from '../../support/require.js'
 
 // The live listr2 view on a real pseudo-terminal (util-linux `script`), and its plain fallback.
 
+const secret = 's3cr3t-t0ken'
+
 const yaml = `
+environment:
+  token: !secret ${secret}
 providers:
   box: { type: local, settings: { root: nodes } }
 groups:
@@ -30,7 +34,7 @@ const crate = `
 export default {
   phases: {
     configure: (ctx) => [
-      { type: 'file', path: ctx.node.root + '/motd', content: 'hi\\n' },
+      { type: 'file', path: ctx.node.root + '/motd', content: 'hi\\ntoken=' + ctx.env.get('token') + '\\n' },
       { type: 'directory', path: ctx.node.root + '/srv' },
     ],
   },
@@ -107,6 +111,18 @@ function assertLines(lines: string[], expected: string[]): void {
 describe('terminal output', () => {
   let dir: string
   let skip = false
+  const motd = (node: string) => join(dir, 'nodes', node, 'motd')
+  const diffOf = (path: string, indent: string) =>
+    [
+      '===================================================================',
+      `--- a${path}`,
+      `+++ b${path}`,
+      '@@ -1,1 +1,2 @@',
+      '-edited by hand',
+      '+hi',
+      '+token=***',
+    ].map((l) => indent + l)
+
   before(async (t) => {
     if (!requireTools(t as never, 'script', 'stty')) {
       skip = true
@@ -136,6 +152,58 @@ describe('terminal output', () => {
     if (skip) return t.skip('no script(1)')
     const screen = (await onTerminal(dir, 0, ['lift'])).all
     assert.match(screen, /^\d\d:\d\d:\d\d web-1 +configure ok \(2 ok\)/m)
+  })
+
+  it('a dry run lists what would change under its node, with the diff and secrets as ***', async (t) => {
+    if (skip) return t.skip('no script(1)')
+    await writeFile(motd('web-1'), 'edited by hand\n')
+    const screen = await onTerminal(dir, 120, ['lift', '--dry-run'])
+    assert.equal(screen.code, 0, screen.all)
+    assertLines(screen.final, [
+      '  ✔ configure',
+      '    ✔ web-1 changed (1 changed, 1 ok) TIME',
+      `      › changed file ${motd('web-1')}: would update content`,
+      ...diffOf(motd('web-1'), '          '),
+      '    ✔ web-2 ok (2 ok) TIME',
+    ])
+    assert.ok(screen.final.includes('lift (dry run) done in TIME'), screen.final.join('\n'))
+    assert.doesNotMatch(screen.all, new RegExp(secret))
+    assert.equal(await readFile(motd('web-1'), 'utf8'), 'edited by hand\n')
+  })
+
+  it('a dry run in plain lines lists the same, each action under its node', async (t) => {
+    if (skip) return t.skip('no script(1)')
+    const screen = await onTerminal(dir, 0, ['lift', '--dry-run'])
+    const lines = screen.all.split('\n').map((l) => l.replace(/^\d\d:\d\d:\d\d /, ''))
+    assertLines(lines, [
+      `web-1            changed file ${motd('web-1')}: would update content`,
+      ...diffOf(motd('web-1'), '    '),
+    ])
+    assert.ok(!lines.some((l) => / ok +directory /.test(l)), 'unchanged actions stay out without --verbose')
+    assert.doesNotMatch(screen.all, new RegExp(secret))
+  })
+
+  it('--verbose shows every action line under its node, diffs included', async (t) => {
+    if (skip) return t.skip('no script(1)')
+    const screen = await onTerminal(dir, 120, ['lift', '--verbose'])
+    assert.equal(screen.code, 0, screen.all)
+    const srv = (node: string) => join(dir, 'nodes', node, 'srv')
+    assertLines(screen.final, [
+      '  ✔ configure',
+      '    ✔ web-1 changed (1 changed, 1 ok) TIME',
+      `      › changed file ${motd('web-1')}: updated content`,
+      ...diffOf(motd('web-1'), '          '),
+      `      › ok      directory ${srv('web-1')}: up to date`,
+      '    ✔ web-2 ok (2 ok) TIME',
+      `      › ok      file ${motd('web-2')}: up to date`,
+      `      › ok      directory ${srv('web-2')}: up to date`,
+    ])
+    assert.doesNotMatch(screen.all, new RegExp(secret))
+    const plain = await onTerminal(dir, 0, ['lift', '--verbose'])
+    assert.match(
+      plain.all,
+      new RegExp(`^\\d\\d:\\d\\d:\\d\\d web-2            ok      file ${motd('web-2')}: up to date$`, 'm'),
+    )
   })
 
   it('logs go below the tasks: a dry-run converge says what it would create', async (t) => {
