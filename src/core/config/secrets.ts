@@ -77,13 +77,28 @@ export function resolveSecrets(data: unknown, env: NodeJS.ProcessEnv = process.e
   return { value, secrets: [...new Set(secrets.filter((s) => s.length > 0))], problems }
 }
 
+/** The shortest line of a multi-line secret that is redacted on its own. */
+const MIN_LINE = 3
+
 /**
  * Build a function that deep-copies a value (objects, arrays, Maps, Sets, Errors) with every
  * occurrence of every secret, also inside longer strings, replaced by `***`.
  */
 export function createRedactor(secrets: readonly string[]): <T>(value: T) => T {
+  // Each line of a multi-line secret is one too: a diff shows a file line by line, each line
+  // prefixed, so the whole never appears. Lines too short to tell anything are left alone.
+  const lines = secrets.flatMap((s) =>
+    s.includes('\n')
+      ? s
+          .split(/\r?\n/)
+          .map((line) => line.trim())
+          .filter((line) => line.length >= MIN_LINE)
+      : [],
+  )
   // Longest first, so a secret that contains another is replaced whole.
-  const unique = [...new Set(secrets.filter((s) => s.length > 0))].sort((a, b) => b.length - a.length)
+  const unique = [...new Set([...secrets, ...lines].filter((s) => s.length > 0))].sort(
+    (a, b) => b.length - a.length,
+  )
   const pattern = unique.length
     ? new RegExp(unique.map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g')
     : undefined

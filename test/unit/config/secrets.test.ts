@@ -105,6 +105,16 @@ describe('createRedactor', () => {
     assert.notEqual(copy, value)
   })
 
+  it('redacts each line of a multi-line secret, as a diff shows it', () => {
+    const key = '-----BEGIN KEY-----\nMIIEvQIBADANBg\n  kqhkiG9w0BAQ\nab\n-----END KEY-----\n'
+    const r = createRedactor([key])
+    assert.equal(r(`x${key}y`), 'x***y')
+    assert.equal(
+      r('@@ -0,0 +1,3 @@\n+-----BEGIN KEY-----\n+MIIEvQIBADANBg\n+  kqhkiG9w0BAQ\n+ab\n'),
+      '@@ -0,0 +1,3 @@\n+***\n+***\n+  ***\n+ab\n',
+    )
+  })
+
   it('treats secrets as text, not patterns', () => {
     const r = createRedactor(['a.b*(c)', '$1'])
     assert.equal(r('xa.b*(c)y axbbc $1 $$1'), 'x***y axbbc *** $***')
