@@ -1,6 +1,8 @@
 // The package's public API: what crates, provider plugins and embedding programs import.
 export { z } from 'zod'
 export type * from './core/actions/types.js'
+export type { ActionBuilder, ActionBuilders } from './core/crates/builders.js'
+export { actions } from './core/crates/builders.js'
 export type {
   CrateContext,
   CrateDefinition,

@@ -1,6 +1,7 @@
+import { actions } from './builders.js'
 import type { CrateContext, CrateContextData } from './types.js'
 
-// Pure and import-free at run time: pods load this same file inside their sandbox.
+// Pure, importing only the builders at run time: pods load this same file (and those) inside their sandbox.
 
 /** Read a dotted path (`a.b.c`) from plain data; undefined when any step is missing. */
 export function readPath(data: unknown, path: string): unknown {
@@ -21,6 +22,7 @@ export function makeCrateContext(data: CrateContextData, published: Record<strin
     group: data.group,
     settings: data.settings,
     nodes: data.nodes,
+    actions,
     env: {
       data: data.environment,
       get<T>(path: string, ...fallback: [T?]): T {

@@ -1,5 +1,6 @@
 import type { Action } from '../actions/types.js'
 import type { Facts } from '../model/node.js'
+import type { ActionBuilders } from './builders.js'
 
 /** Plain data a crate's phase function receives; crosses into pods as JSON. */
 export interface CrateContextData {
@@ -46,6 +47,8 @@ export interface CrateContext {
   /** Data published by a node (by name) or by every node of a group (by group name), for one facility. */
   settingsOf(groupOrNode: string, facility: string): unknown[]
   nodes: CrateContextData['nodes']
+  /** Typed builders of every action type, the same as `actions` exported by the package. */
+  actions: ActionBuilders
 }
 
 export type PhaseFunction = (ctx: CrateContext) => Action[] | Promise<Action[]>

@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, readFile, rename, rm, utimes, writeFile } from 'node:fs
 import { join } from 'node:path'
 import { cacheLayout, SET_META } from './cache-layout.js'
 import { PodInstallError } from './errors.js'
+import { SHIM_FILES, SHIM_HASH } from './shim.js'
 import { type NormalizedDependency, SET_LAYOUT, specKey } from './specs.js'
 
 /** An installed dependency set in the cache. */
@@ -23,24 +24,6 @@ export interface SetMeta {
   dependencies: string[]
   packages: { name: string; version: string }[]
   created: string
-}
-
-// Crates `import { defineCrate } from 'forklift'`; inside a pod that resolves to this, not to Forklift.
-const SHIM_VERSION = 1
-const SHIM_FILES: Record<string, string> = {
-  'package.json': `${JSON.stringify(
-    {
-      name: 'forklift',
-      version: '0.0.0-pod',
-      description: 'What a crate may import from forklift inside a pod',
-      type: 'module',
-      exports: { '.': { import: './index.js', require: './index.cjs' } },
-    },
-    null,
-    2,
-  )}\n`,
-  'index.js': 'export function defineCrate(definition) {\n  return definition\n}\n',
-  'index.cjs': 'exports.defineCrate = (definition) => definition\n',
 }
 
 export const NPM_INSTALL_FLAGS = [
@@ -125,7 +108,7 @@ function resolvedHash(lock: Lockfile, dependencies: NormalizedDependency[]): str
     .sort((a, b) => (String(a[0]) < String(b[0]) ? -1 : 1))
   // Folders have no integrity in the lockfile: their content hash stands in.
   const local = dependencies.flatMap((d) => (d.contentHash ? [d.contentHash] : [])).sort()
-  const material = JSON.stringify([SET_LAYOUT, SHIM_VERSION, packages, local])
+  const material = JSON.stringify([SET_LAYOUT, SHIM_HASH, packages, local])
   return createHash('sha256').update(material).digest('hex').slice(0, 32)
 }
 

@@ -4,6 +4,7 @@ import { lstat, readdir, readFile, readlink, stat } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { PodUsageError } from './errors.js'
+import { SHIM_HASH } from './shim.js'
 
 /** A pod's dependencies: `{ name: range }` as in package.json, or a list of `name@range`, folders and tarballs. */
 export type Dependencies = Record<string, string> | readonly string[]
@@ -20,7 +21,7 @@ export interface NormalizedDependency {
   contentHash?: string
 }
 
-// Bumped when the layout of an installed set changes, so old sets are not reused.
+// Bumped when the layout of an installed set changes, so old sets are not reused (as is a changed shim).
 export const SET_LAYOUT = 1
 
 const NAME = /^(?:@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*$/i
@@ -150,6 +151,10 @@ export async function normalizeDependencies(
 
 /** The cache key of a dependency list as written (before npm resolves it). */
 export function specKey(dependencies: NormalizedDependency[]): string {
-  const material = JSON.stringify([SET_LAYOUT, dependencies.map((d) => [d.arg, d.contentHash ?? null])])
+  const material = JSON.stringify([
+    SET_LAYOUT,
+    SHIM_HASH,
+    dependencies.map((d) => [d.arg, d.contentHash ?? null]),
+  ])
   return createHash('sha256').update(material).digest('hex').slice(0, 32)
 }

@@ -23,6 +23,7 @@ const RUNTIME_FILES: Record<string, URL> = {
   'host.js': new URL('./host.js', import.meta.url),
   'values.js': new URL('./values.js', import.meta.url),
   'context.js': new URL('../crates/context.js', import.meta.url),
+  'builders.js': new URL('../crates/builders.js', import.meta.url),
 }
 
 let runtime: Promise<Record<string, string>> | undefined

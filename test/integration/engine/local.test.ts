@@ -337,6 +337,71 @@ export default {
   })
 })
 
+describe('a crate written with the action builders', () => {
+  let dir: string
+  before(async () => {
+    dir = await project({
+      'forklift.yaml': `
+providers:
+  box: { type: local, settings: { root: nodes } }
+groups:
+  web:
+    provider: box
+    count: 1
+    crates: [built]
+`,
+      // ctx.actions and the package's own export are the same builders, inside the pod too.
+      'crates/built/index.js': `
+import { actions, defineCrate } from 'forklift'
+
+export default defineCrate({
+  phases: {
+    configure(ctx) {
+      const root = ctx.node.root
+      const a = ctx.actions
+      return [
+        a.directory(root + '/etc', { mode: '0755' }),
+        a.file(root + '/etc/motd', { content: 'hello ' + ctx.node.name + '\\n', mode: '0644' }),
+        actions.symlink(root + '/motd', { target: root + '/etc/motd' }),
+        a.line(root + '/etc/hosts', { line: '10.0.0.5 db.internal', match: 'db\\\\.internal$' }),
+        a.remoteFile(root + '/etc/greeting', { template: 'hi {{node.name}}\\n' }),
+        a.exec('echo ran >> ran', { creates: root + '/ran' }),
+      ]
+    },
+  },
+})
+`,
+    })
+  })
+  after(() => rm(dir, { recursive: true, force: true }))
+
+  it('converges, then changes nothing the second time', async () => {
+    const first = await runCli(['converge', '--json'], { cwd: dir })
+    assert.equal(first.code, 0, first.stdout + first.stderr)
+    const configure = json(first.stdout).groups[0]!.phases.find((p) => p.phase === 'configure')!
+    assert.deepEqual(
+      configure.actions.map((a) => `${a.type}:${a.status}`),
+      [
+        'directory:changed',
+        'file:changed',
+        'symlink:changed',
+        'line:changed',
+        'remote-file:changed',
+        'exec:changed',
+      ],
+    )
+    const node = join(dir, 'nodes/web-1')
+    assert.equal(await readFile(join(node, 'motd'), 'utf8'), 'hello web-1\n')
+    assert.equal(await readFile(join(node, 'etc/hosts'), 'utf8'), '10.0.0.5 db.internal\n')
+    assert.equal(await readFile(join(node, 'etc/greeting'), 'utf8'), 'hi web-1\n')
+    assert.equal(await readFile(join(node, 'ran'), 'utf8'), 'ran\n')
+    const second = await runCli(['converge', '--json'], { cwd: dir })
+    assert.equal(second.code, 0, second.stdout + second.stderr)
+    const again = json(second.stdout).groups[0]!.phases.find((p) => p.phase === 'configure')!
+    assert.deepEqual(new Set(again.actions.map((a) => a.status)), new Set(['ok']))
+  })
+})
+
 describe('node-list cannot create nodes', () => {
   it('converge reports a count it cannot meet as an error for that group', async () => {
     const dir = await project({
