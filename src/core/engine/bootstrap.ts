@@ -42,6 +42,8 @@ export function bootstrapPrologue(group: GroupSpec, node: Node, publicKey: strin
   }
   const proxy = readPath(group.environment, 'bootstrap.package-proxy')
   if (typeof proxy === 'string' && proxy) {
+    // There already on a Debian node (ok); a folder node starts without it.
+    actions.push({ type: 'directory', path: '/etc/apt/apt.conf.d' })
     actions.push({
       type: 'file',
       path: '/etc/apt/apt.conf.d/01forklift-proxy',

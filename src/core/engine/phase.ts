@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { confineToFolder } from '../actions/confine.js'
 import { compilePhaseScript, describeAction, parsePhaseOutput, prepareActions } from '../actions/script.js'
 import type { Action } from '../actions/types.js'
 import type { CrateContextData, PublishedData } from '../crates/types.js'
@@ -89,13 +90,16 @@ async function planNode(session: NodeSession, phase: string, options: EngineOpti
   const prepared: Action[] = []
   for (const batch of batches) {
     if (batch.actions.length === 0) continue
-    const actions = await prepareActions(batch.actions, {
-      baseDir: options.projectDir,
-      templateData: batch.templateData,
-    }).catch((error: Error) => {
-      throw new PhaseError(`${batch.source}: ${error.message}`)
-    })
-    prepared.push(...actions)
+    try {
+      const actions = await prepareActions(batch.actions, {
+        baseDir: options.projectDir,
+        templateData: batch.templateData,
+      })
+      // A folder node's actions stay in its folder, whatever their paths say.
+      prepared.push(...confineToFolder(actions, node))
+    } catch (error) {
+      throw new PhaseError(`${batch.source}: ${(error as Error).message}`)
+    }
   }
   return prepared
 }

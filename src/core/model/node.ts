@@ -27,7 +27,7 @@ export interface Node {
   user?: string
   /** Path of a private key file for this node. */
   identityFile?: string
-  /** Working root for local nodes (actions see it as FORKLIFT_ROOT). */
+  /** Folder of a local node: scripts run in it (as FORKLIFT_ROOT) and action paths are kept inside it. */
   root?: string
   /** Run scripts through `sudo -n`; default: when the login is not root (ssh), never (local). */
   sudo?: boolean

@@ -8,7 +8,7 @@ const settingsSchema = z
       .string()
       .optional()
       .describe(
-        'Folder that holds one sub-folder per node; without it the only node is this machine itself.',
+        'Folder that holds one sub-folder per node, whose actions stay inside it; without it the only node is this machine itself.',
       ),
     sudo: z
       .boolean()

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -399,6 +399,110 @@ export default defineCrate({
     assert.equal(second.code, 0, second.stdout + second.stderr)
     const again = json(second.stdout).groups[0]!.phases.find((p) => p.phase === 'configure')!
     assert.deepEqual(new Set(again.actions.map((a) => a.status)), new Set(['ok']))
+  })
+})
+
+describe('folder nodes keep every action inside their folder', () => {
+  let dir: string
+  let outside: string
+  const proxyFile = '/etc/apt/apt.conf.d/01forklift-proxy'
+  const hostsBefore = readFile('/etc/hosts', 'utf8').catch(() => null)
+  const proxyBefore = exists(proxyFile)
+  before(async () => {
+    // A folder of the real machine that a crate names by its absolute path.
+    outside = await mkdtemp(join(tmpdir(), 'forklift-outside-'))
+    dir = await project({
+      'forklift.yaml': `
+providers:
+  box: { type: local, settings: { root: nodes } }
+environment:
+  bootstrap: { package-proxy: "http://proxy.invalid:3142" }
+groups:
+  web:
+    provider: box
+    count: 1
+    crates: [plain]
+  pkg:
+    provider: box
+    count: 1
+    phases:
+      configure:
+        - { type: file, path: /etc/before, content: "x" }
+        - { type: package, name: nginx }
+`,
+      'files/config': 'listen 8080\n',
+      // Paths as on a real machine: no ctx.node.root anywhere.
+      'crates/plain/index.js': `
+export default {
+  phases: {
+    configure(ctx) {
+      const a = ctx.actions
+      return [
+        // A folder node starts empty: the folder that exists on this machine is made in it.
+        a.directory(ctx.env.get('outside')),
+        a.file(ctx.env.get('outside') + '/escaped', { content: 'inside\\n' }),
+        a.line('/etc/hosts', { line: '10.0.0.5 db.internal' }),
+        a.directory('/etc/nginx/sites-available'),
+        a.directory('/etc/nginx/sites-enabled'),
+        a.file('/etc/nginx/sites-available/app', { content: 'server {}\\n' }),
+        a.symlink('/etc/nginx/sites-enabled/app', { target: '/etc/nginx/sites-available/app' }),
+        a.symlink('/etc/nginx/app.conf', { target: 'sites-available/app' }),
+        a.directory('/srv/app'),
+        a.remoteFile('/srv/app/config', { localFile: 'files/config' }),
+        a.exec('pwd > where', { cwd: '/srv/app', creates: '/srv/app/where' }),
+      ]
+    },
+  },
+}
+`,
+    })
+  })
+  after(async () => {
+    await rm(dir, { recursive: true, force: true })
+    await rm(outside, { recursive: true, force: true })
+  })
+
+  it('absolute paths land inside the node folder and nothing outside changes', async () => {
+    const result = await runCli(['converge', 'web', '--json', '--set', `outside=${outside}`], { cwd: dir })
+    assert.equal(result.code, 0, result.stdout + result.stderr)
+    const node = join(dir, 'nodes/web-1')
+    assert.deepEqual(await readdir(outside), [])
+    assert.equal(await readFile(join(node, outside, 'escaped'), 'utf8'), 'inside\n')
+    assert.equal(await readFile('/etc/hosts', 'utf8').catch(() => null), await hostsBefore)
+    assert.equal(await readFile(join(node, 'etc/hosts'), 'utf8'), '10.0.0.5 db.internal\n')
+    // bootstrap's package proxy is a file of the node, not of this machine's apt.
+    assert.equal(await exists(proxyFile), await proxyBefore)
+    assert.equal(
+      await readFile(join(node, proxyFile), 'utf8'),
+      'Acquire::http::Proxy "http://proxy.invalid:3142";\n',
+    )
+    // An absolute symlink target points inside the folder too; a relative one is kept.
+    const enabled = join(node, 'etc/nginx/sites-enabled/app')
+    assert.equal(await readlink(enabled), join(node, 'etc/nginx/sites-available/app'))
+    assert.equal(await readFile(enabled, 'utf8'), 'server {}\n')
+    assert.equal(await readlink(join(node, 'etc/nginx/app.conf')), 'sites-available/app')
+    // localFile is read from the project, the file it makes is the node's.
+    assert.equal(await readFile(join(node, 'srv/app/config'), 'utf8'), 'listen 8080\n')
+    assert.equal(await readFile(join(node, 'srv/app/where'), 'utf8'), `${join(node, 'srv/app')}\n`)
+
+    const again = await runCli(['lift', 'web', '--json', '--set', `outside=${outside}`], { cwd: dir })
+    assert.equal(again.code, 0, again.stdout + again.stderr)
+    const statuses = json(again.stdout).groups[0]!.phases.flatMap((p) => p.actions.map((a) => a.status))
+    assert.deepEqual(new Set(statuses), new Set(['ok']))
+  })
+
+  it('an action on the machine itself is refused on a folder node, and nothing of its phase runs', async () => {
+    const result = await runCli(['converge', 'pkg', '--json'], { cwd: dir })
+    assert.equal(result.code, 1)
+    const group = json(result.stdout).groups[0]!
+    const configure = group.phases.find((p) => p.phase === 'configure')!
+    const node = join(dir, 'nodes/pkg-1')
+    assert.equal(
+      configure.error?.message,
+      `groups.pkg.phases.configure: action 1 (package nginx): node pkg-1 is the folder ${node}, and a package action would change this machine itself; folder nodes take only exec, file, directory, symlink, remote-file and line actions`,
+    )
+    assert.deepEqual(configure.actions, [])
+    assert.equal(await exists(join(node, 'etc/before')), false)
   })
 })
 
