@@ -1,8 +1,8 @@
-// A crate: each phase function takes a context (node, group, settings, env) and returns actions,
-// plain data that Forklift compiles to one idempotent shell script per node and phase.
+// A crate: each phase function takes a context (node, group, settings, env, action builders) and
+// returns actions, plain data that Forklift compiles to one idempotent shell script per node and phase.
+import { defineCrate } from 'forklift'
 
-/** @type {import('forklift').CrateDefinition} */
-export default {
+export default defineCrate({
   defaults: { message: 'managed by forklift' },
   phases: {
     // The settings phase publishes data that every later phase, on any node, can read.
@@ -11,22 +11,20 @@ export default {
       return []
     },
     configure(ctx) {
-      // Folder nodes of the local provider keep their files under their own root.
-      const root = ctx.node.root ?? ''
+      // Paths are the node's: on a folder node of the local provider /etc/motd lands in its folder.
+      const { directory, file, line } = ctx.actions
       const peers = ctx
         .settingsOf(ctx.group.name, 'motd')
         .map((p) => p.node)
         .sort()
       return [
-        { type: 'directory', path: `${root}/etc`, mode: '0755' },
-        {
-          type: 'file',
-          path: `${root}/etc/motd`,
+        directory('/etc', { mode: '0755' }),
+        file('/etc/motd', {
           content: `${ctx.env.get('greeting')} to ${ctx.node.name}: ${ctx.settings.message}\n`,
           mode: '0644',
-        },
-        ...peers.map((peer) => ({ type: 'line', path: `${root}/etc/peers`, line: peer })),
+        }),
+        ...peers.map((peer) => line('/etc/peers', { line: peer })),
       ]
     },
   },
-}
+})
