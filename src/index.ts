@@ -11,5 +11,23 @@ export type {
 export { defineCrate } from './core/crates/types.js'
 export type { GroupSpec, NodeSpec } from './core/model/group.js'
 export type { Facts, Node } from './core/model/node.js'
+export {
+  type Dependencies,
+  destroyPod,
+  makePod,
+  type Pod,
+  PodError,
+  PodExitError,
+  PodInstallError,
+  type PodLimits,
+  type PodOptions,
+  type PodPool,
+  type PodPoolOptions,
+  PodTimeoutError,
+  PodUsageError,
+  PodValueError,
+  podPool,
+  type RemoteErrorData,
+} from './core/pods/index.js'
 export type { Provider, ProviderContext, ProviderFactory } from './core/providers/types.js'
 export { defineProvider } from './core/providers/types.js'
