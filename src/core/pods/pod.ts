@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url'
 import { defaultPodCacheDir } from './cache-layout.js'
 import { PodExitError, PodUsageError, PodValueError } from './errors.js'
 import { type DependencySet, ensureDependencySet } from './install.js'
+import { deathSignalPrefix } from './orphans.js'
 import type { HostRequest } from './protocol.js'
 import { PodLogs, type Runtime, type RuntimeSpec, startRuntime } from './runtime.js'
 import { sandboxFlags } from './sandbox.js'
@@ -86,6 +87,7 @@ async function realFolder(path: string, baseDir: string): Promise<string> {
 
 /** Resolve and install the dependency set, lay out the pod's view and its sandbox flags. */
 export async function preparePod(options: PodOptions = {}): Promise<PodPlan> {
+  const prefix = deathSignalPrefix()
   const baseDir = options.baseDir ?? process.cwd()
   const limits = checkLimits(options.limits ?? {})
   const dependencies = await normalizeDependencies(options.dependencies, baseDir)
@@ -94,6 +96,7 @@ export async function preparePod(options: PodOptions = {}): Promise<PodPlan> {
   const set = await ensureDependencySet(dependencies, options.cacheDir ?? defaultPodCacheDir())
   const view = await ensureView(set, paths)
   const spec: RuntimeSpec = {
+    prefix: await prefix,
     nodeArgs: sandboxFlags(view.readable, limits.heapMb),
     host: view.host,
     config: { links: view.links, context: pathToFileURL(join(view.dir, 'context.js')).href },

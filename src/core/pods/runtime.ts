@@ -7,10 +7,13 @@ import {
   PodValueError,
   type RemoteErrorData,
 } from './errors.js'
+import { endWithForklift } from './orphans.js'
 import type { HostConfig, HostMessage, HostRequest } from './protocol.js'
 
 /** How a pod's process is started and held to its limits. */
 export interface RuntimeSpec {
+  /** The command that runs node for the pod (the parent-death signal's), or none to run node itself. */
+  prefix: string[]
   /** Node flags (sandbox, heap) before the host program. */
   nodeArgs: string[]
   host: string
@@ -68,16 +71,14 @@ interface Pending {
 
 /** Start a pod process and wait until its host says it is ready. */
 export function startRuntime(spec: RuntimeSpec, logs: PodLogs): Promise<Runtime> {
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [...spec.nodeArgs, spec.host, JSON.stringify(spec.config)],
-    {
-      cwd: spec.cwd,
-      env: spec.env,
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      serialization: 'advanced',
-    },
-  )
+  const [command, ...args] = [...spec.prefix, process.execPath, ...spec.nodeArgs, spec.host]
+  const child: ChildProcess = spawn(command!, [...args, JSON.stringify(spec.config)], {
+    cwd: spec.cwd,
+    env: spec.env,
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    serialization: 'advanced',
+  })
+  endWithForklift(child)
   const pending = new Map<number, Pending>()
   const exitListeners: ((error: PodExitError) => void)[] = []
   let nextId = 1

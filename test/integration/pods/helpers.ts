@@ -30,6 +30,28 @@ export function alive(pid: number): boolean {
   }
 }
 
+/** Whether a process runs: a zombie has exited, only its parent (init, for an orphan) has yet to reap it. */
+export function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
+  } catch {
+    return false
+  }
+}
+
+/** CPU time a process has used, in clock ticks (user + system). */
+export function cpuTicks(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // After the command: state is field 3, utime and stime are fields 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return Number(fields[11]) + Number(fields[12])
+  } catch {
+    return 0
+  }
+}
+
 /** Process ids of the pods this process started that still run (their program is a view's host.js). */
 export function podProcesses(): number[] {
   const out: number[] = []

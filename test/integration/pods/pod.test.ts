@@ -13,8 +13,10 @@ import {
   PodUsageError,
   PodValueError,
 } from '../../../src/core/pods/index.js'
+import { deathSignalPrefix } from '../../../src/core/pods/orphans.js'
 import { repoRoot } from '../../support/paths.js'
-import { alive, eventually, libV2, podSandbox } from './helpers.js'
+import { requireThat } from '../../support/require.js'
+import { alive, cpuTicks, eventually, libV2, podSandbox, running } from './helpers.js'
 
 // A real pod: a separate, sandboxed Node process with fixture-lib 2 as its only dependency.
 
@@ -166,6 +168,33 @@ describe('a pod', () => {
     assert.ok(alive(podPid))
     parent.kill('SIGKILL')
     await eventually(() => !alive(podPid), 'the orphaned pod exits')
+  })
+
+  it('ends when Forklift is killed while the pod is busy in a call', async (t) => {
+    const prefix = await deathSignalPrefix()
+    if (!requireThat(t, prefix.length > 0, 'needs util-linux setpriv with --pdeathsig')) return
+    // The pod's loop never looks at its IPC channel: only the parent-death signal can end it.
+    const script = `
+      const { makePod } = await import(${JSON.stringify(pathToFileURL(join(repoRoot, 'dist/src/core/pods/index.js')).href)})
+      const pod = await makePod({ cacheDir: ${JSON.stringify(cacheDir)}, limits: { timeoutMs: 600000 } })
+      pod.eval('for (;;) {}').catch(() => {})
+      console.log(pod.pid)
+      setInterval(() => {}, 1000)`
+    const parent = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    let podPid = 0
+    try {
+      podPid = await new Promise<number>((resolve) =>
+        parent.stdout.once('data', (d) => resolve(Number(String(d)))),
+      )
+      await eventually(() => cpuTicks(podPid) > 20, 'the pod is busy in its loop')
+      parent.kill('SIGKILL')
+      await eventually(() => !running(podPid), 'the busy orphaned pod exits')
+    } finally {
+      parent.kill('SIGKILL')
+      if (podPid && running(podPid)) process.kill(podPid, 'SIGKILL')
+    }
   })
 
   it('refuses values that are not data before sending them', async () => {
