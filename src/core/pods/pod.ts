@@ -7,7 +7,7 @@ import { PodExitError, PodUsageError, PodValueError } from './errors.js'
 import { type DependencySet, ensureDependencySet } from './install.js'
 import { deathSignalPrefix } from './orphans.js'
 import type { HostRequest } from './protocol.js'
-import { PodLogs, type Runtime, type RuntimeSpec, startRuntime } from './runtime.js'
+import { PodLogs, PodNotStartedError, type Runtime, type RuntimeSpec, startRuntime } from './runtime.js'
 import { sandboxFlags } from './sandbox.js'
 import { type Dependencies, normalizeDependencies } from './specs.js'
 import { unsendableReason } from './values.js'
@@ -135,6 +135,8 @@ export class PodHandle implements Pod {
   readonly plan: PodPlan
   /** Start a new process when the current one dies (pools turn this off: they promote a warm pod). */
   autoRestart = true
+  /** Where calls still waiting when the process ends go if it is not restarted (a pool's current pod). */
+  successor: (() => PodHandle | undefined) | undefined
   #live: Runtime | undefined
   /** The process whose start (preloads, init hooks) completed. */
   #ready: Runtime | undefined
@@ -220,8 +222,17 @@ export class PodHandle implements Pod {
 
   /** Send one request to the pod's process, starting one if none runs. */
   async request(request: HostRequest, label: string): Promise<unknown> {
+    const scoped = initScope.getStore()?.pod === this
     const runtime = await this.#runtime()
-    return runtime.request(request, label)
+    try {
+      return await runtime.request(request, label)
+    } catch (error) {
+      // A call the process never got is not the one that ended it: it runs on the replacement.
+      if (scoped || !(error instanceof PodNotStartedError)) throw error
+      const next = this.autoRestart ? this : this.successor?.()
+      if (!next || (next === this && this.#destroyed)) throw error
+      return next.request(request, label)
+    }
   }
 
   async eval<T = unknown>(code: string, bindings: Record<string, unknown> = {}): Promise<T> {

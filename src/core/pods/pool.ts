@@ -37,6 +37,7 @@ export async function podPool(env: PodOptions, options: PodPoolOptions = {}): Pr
     const pod = new PodHandle(plan, options.init ? [options.init] : [])
     // The pool replaces a dead pod with a warm one instead of restarting it in place.
     pod.autoRestart = false
+    pod.successor = () => (closed ? undefined : current)
     pod.onExit(() => died(pod))
     return pod
   }

@@ -29,6 +29,7 @@ export interface RuntimeSpec {
 export interface Runtime {
   readonly pid: number
   readonly exited: boolean
+  /** Run one call; calls wait their turn, one runs at a time, timed from when it is sent. */
   request(request: HostRequest, label: string): Promise<unknown>
   /** Kill the process and wait until it is gone. */
   stop(): Promise<void>
@@ -63,10 +64,16 @@ function remoteError(data: RemoteErrorData): Error {
   return new PodError(data)
 }
 
-interface Pending {
+/** The process ended before this call was sent to it: the call is safe to make again elsewhere. */
+export class PodNotStartedError extends PodExitError {}
+
+interface Call {
+  id: number
+  request: HostRequest
+  label: string
   resolve(value: unknown): void
   reject(error: Error): void
-  timer: NodeJS.Timeout
+  timer?: NodeJS.Timeout
 }
 
 /** Start a pod process and wait until its host says it is ready. */
@@ -79,7 +86,9 @@ export function startRuntime(spec: RuntimeSpec, logs: PodLogs): Promise<Runtime>
     serialization: 'advanced',
   })
   endWithForklift(child)
-  const pending = new Map<number, Pending>()
+  // One call runs at a time, so its time limit counts its own running time, not that of calls before it.
+  const waiting: Call[] = []
+  let running: Call | undefined
   const exitListeners: ((error: PodExitError) => void)[] = []
   let nextId = 1
   let dead = false
@@ -113,15 +122,56 @@ export function startRuntime(spec: RuntimeSpec, logs: PodLogs): Promise<Runtime>
   }
 
   /** The process is gone or going: fail what waits on it and tell the owner, once, at once. */
-  function finish(error: PodExitError, notify: boolean): void {
+  function finish(error: PodExitError, notify: boolean, why = error.message): void {
     if (dead) return
     dead = true
     if (notify && ready) for (const listener of exitListeners) listener(error)
-    for (const call of pending.values()) {
-      clearTimeout(call.timer)
-      call.reject(error)
+    if (running) {
+      clearTimeout(running.timer)
+      running.reject(error)
+      running = undefined
     }
-    pending.clear()
+    for (const call of waiting.splice(0))
+      call.reject(new PodNotStartedError(`${call.label} did not start: ${why}`, error.reason))
+  }
+
+  function timedOut(call: Call): void {
+    if (running !== call) return
+    running = undefined
+    child.kill('SIGKILL')
+    // Told before the caller hears of it, so whoever asks next already gets a replacement.
+    const others = `the pod was stopped: another call (${call.label}) ran past the ${spec.timeoutMs} ms time limit`
+    finish(new PodExitError(others, 'timeout'), true)
+    call.reject(
+      new PodTimeoutError(
+        `${call.label} ran past the pod's ${spec.timeoutMs} ms time limit; the pod was stopped`,
+        spec.timeoutMs,
+      ),
+    )
+  }
+
+  /** Send the next waiting call if none runs. */
+  function dispatch(): void {
+    while (!running && !dead) {
+      const call = waiting.shift()
+      if (!call) return
+      try {
+        child.send({ ...call.request, id: call.id }, (error) => {
+          if (!error || running !== call) return
+          // The channel is gone, so is the process: the call never reached it.
+          running = undefined
+          waiting.unshift(call)
+          child.kill('SIGKILL')
+          finish(new PodExitError(`the pod has stopped (${error.message})`, 'crash'), !stopping)
+        })
+      } catch (error) {
+        // The structured clone refused what the data check let through.
+        call.reject(new PodValueError(`cannot send ${call.label} to the pod: ${(error as Error).message}`))
+        continue
+      }
+      running = call
+      call.timer = setTimeout(timedOut, spec.timeoutMs, call)
+    }
   }
 
   const runtime: Runtime = {
@@ -132,45 +182,19 @@ export function startRuntime(spec: RuntimeSpec, logs: PodLogs): Promise<Runtime>
       return dead
     },
     request(request, label) {
-      if (dead) return Promise.reject(new PodExitError('the pod has stopped', 'crash'))
-      const id = nextId++
+      if (dead)
+        return Promise.reject(new PodNotStartedError(`${label} did not start: the pod has stopped`, 'crash'))
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          if (!pending.has(id)) return
-          pending.delete(id)
-          child.kill('SIGKILL')
-          // Told before the caller hears of it, so whoever asks next already gets a replacement.
-          const others = `the pod was stopped: another call (${label}) ran past the ${spec.timeoutMs} ms time limit`
-          finish(new PodExitError(others, 'timeout'), true)
-          reject(
-            new PodTimeoutError(
-              `${label} ran past the pod's ${spec.timeoutMs} ms time limit; the pod was stopped`,
-              spec.timeoutMs,
-            ),
-          )
-        }, spec.timeoutMs)
-        pending.set(id, { resolve, reject, timer })
-        const failed = (error: Error) => {
-          if (!pending.has(id)) return
-          pending.delete(id)
-          clearTimeout(timer)
-          reject(error)
-        }
-        try {
-          child.send({ ...request, id }, (error) => {
-            if (error) failed(new PodExitError(`the pod has stopped (${error.message})`, 'crash'))
-          })
-        } catch (error) {
-          // The structured clone refused what the data check let through.
-          failed(new PodValueError(`cannot send ${label} to the pod: ${(error as Error).message}`))
-        }
+        waiting.push({ id: nextId++, request, label, resolve, reject })
+        dispatch()
       })
     },
     async stop() {
       if (!dead) {
         stopping = true
         child.kill('SIGKILL')
-        finish(new PodExitError('the pod was destroyed while the call was running', 'destroyed'), false)
+        const error = new PodExitError('the pod was destroyed while the call was running', 'destroyed')
+        finish(error, false, 'the pod was destroyed')
       }
       await gone
     },
@@ -190,10 +214,11 @@ export function startRuntime(spec: RuntimeSpec, logs: PodLogs): Promise<Runtime>
         resolve(runtime)
         return
       }
-      const call = pending.get(message.id)
-      if (!call) return
-      pending.delete(message.id)
+      const call = running
+      if (call?.id !== message.id) return
+      running = undefined
       clearTimeout(call.timer)
+      dispatch()
       if (message.ok) call.resolve(message.value)
       else call.reject(remoteError(message.error))
     })

@@ -139,6 +139,22 @@ describe('a crate that fails', () => {
     assert.deepEqual(ok.actions, [{ type: 'exec', script: 'listen 80' }])
   })
 
+  it('an endless phase on one node fails that node alone; the nodes running at once succeed', async () => {
+    const ports = { ports: { http: 80 } }
+    const runs = ['web-1', 'web-2', 'web-3', 'web-4', 'web-5', 'web-6'].map((node) =>
+      runner.runPhase(broken, context('broken', node === 'web-2' ? 'loop' : 'configure', node, ports)),
+    )
+    const results = await Promise.allSettled(runs)
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled', 'fulfilled'],
+    )
+    assert.equal(
+      ((results[1] as PromiseRejectedResult).reason as Error).message,
+      'crate "broken", phase loop, node web-2: the phase ran past the pod\'s 1500 ms time limit; the pod was stopped',
+    )
+  })
+
   it('may only return data', async () => {
     await assert.rejects(
       runner.runPhase(broken, context('broken', 'returns-a-function', 'web-1')),

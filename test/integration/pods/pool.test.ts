@@ -15,6 +15,8 @@ const { cacheDir } = await podSandbox()
 const INFINITE_LOOP = 'for (;;) {}'
 const HEAP_BOMB = 'const hoard = []; for (;;) hoard.push(new Array(100_000).fill(1.5))'
 const limits = { timeoutMs: 1500, heapMb: 48 }
+// Busy for `ms` of wall-clock time, the pod's loop taken all along (as a crate's synchronous phase is).
+const busy = (ms: number) => `const end = Date.now() + ${ms}; while (Date.now() < end) {}; n`
 
 const pidOf = (pod: Pod) => {
   assert.ok(pod.pid, 'the pod has a running process')
@@ -54,6 +56,40 @@ describe('limits', () => {
       })
       assert.equal(await pod.eval('6 * 7'), 42)
       assert.notEqual(pidOf(pod), before)
+    } finally {
+      await destroyPod(pod)
+    }
+  })
+
+  it("times each call from its own start: concurrent calls do not use up each other's limit", async () => {
+    const pod = await makePod({ cacheDir, limits: { timeoutMs: 1000 } })
+    try {
+      const before = pidOf(pod)
+      const calls = [0, 1, 2, 3, 4, 5].map((n) => pod.eval(busy(300), { n }))
+      // Six calls of 300 ms take 1.8 s in all, each well within its 1000 ms.
+      assert.deepEqual(await Promise.all(calls), [0, 1, 2, 3, 4, 5])
+      assert.equal(pidOf(pod), before)
+    } finally {
+      await destroyPod(pod)
+    }
+  })
+
+  it('fails only the runaway among concurrent calls; those behind it run on the replacement', async () => {
+    const pod = await makePod({ cacheDir, limits: { timeoutMs: 1000 } })
+    try {
+      const before = pidOf(pod)
+      const codes = [busy(200), busy(200), INFINITE_LOOP, busy(200), busy(200)]
+      const results = await Promise.allSettled(codes.map((code, n) => pod.eval(code, { n })))
+      assert.deepEqual(
+        results.map((r) => (r.status === 'fulfilled' ? r.value : 'failed')),
+        [0, 1, 'failed', 3, 4],
+      )
+      const failed = results[2] as PromiseRejectedResult
+      assert.ok(failed.reason instanceof PodTimeoutError, String(failed.reason))
+      assert.equal(failed.reason.timeoutMs, 1000)
+      assert.match(failed.reason.message, /^eval ran past the pod's 1000 ms time limit; the pod was stopped$/)
+      assert.notEqual(pidOf(pod), before)
+      assert.equal(alive(before), false)
     } finally {
       await destroyPod(pod)
     }
@@ -140,6 +176,23 @@ describe('pod pools', () => {
       assert.notEqual(pool.current(), bombed)
       assert.equal(await pool.current().eval('2 + 2'), 4)
       assert.equal(alive(loopPid), false)
+    } finally {
+      await pool.shutdown()
+    }
+  })
+
+  it('move the calls waiting behind a runaway to the pod that replaces it', async () => {
+    const pool = await podPool({ cacheDir, limits: { timeoutMs: 1000 } }, { size: 1 })
+    try {
+      const first = pool.current()
+      const codes = [busy(100), INFINITE_LOOP, busy(100), busy(100)]
+      const results = await Promise.allSettled(codes.map((code, n) => first.eval(code, { n })))
+      assert.deepEqual(
+        results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).name)),
+        [0, 'PodTimeoutError', 2, 3],
+      )
+      assert.notEqual(pool.current(), first)
+      assert.equal(first.destroyed, true)
     } finally {
       await pool.shutdown()
     }
