@@ -4,10 +4,10 @@ import { resolveCrates } from './crates/resolve.js'
 import type { ResolvedCrate } from './crates/types.js'
 import type { EventSink } from './events.js'
 import type { GroupSpec } from './model/group.js'
-import { collectProviderTypes, loadAllFactories, type PluginInfo } from './providers/registry.js'
+import { collectProviderTypes, loadProviderFactory, type PluginInfo } from './providers/registry.js'
 import type { Provider, ProviderFactory } from './providers/types.js'
 
-/** A loaded project: its config, provider factories and the crates its groups use. */
+/** A loaded project: its config, the factories of the provider types it uses and the crates its groups use. */
 export interface Project {
   config: LoadedConfig
   factories: Map<string, ProviderFactory>
@@ -19,7 +19,10 @@ export class UsageError extends Error {
   override name = 'UsageError'
 }
 
-/** Load forklift.yaml against the installed provider types and resolve the crates it names. */
+/**
+ * Load forklift.yaml against the installed provider types and resolve the crates it names. Only the
+ * types the file uses are imported, so a plugin that cannot be loaded troubles only projects using it.
+ */
 export async function openProject(options: {
   configFile: string
   plugins: PluginInfo[]
@@ -28,11 +31,11 @@ export async function openProject(options: {
   /** Extra crate folders searched after the project's own path (built-in crates). */
   builtinCrates?: string[]
 }): Promise<Project> {
-  const factories = await loadAllFactories(collectProviderTypes(options.plugins))
+  const declared = collectProviderTypes(options.plugins)
   const providerTypes = new Map(
-    [...collectProviderTypes(options.plugins).values()].map((t) => [
+    [...declared.values()].map((t) => [
       t.type,
-      { settingsSchema: factories.get(t.type)!.settingsSchema, plugin: t.plugin },
+      { plugin: t.plugin, settingsSchema: async () => (await loadProviderFactory(t)).settingsSchema },
     ]),
   )
   const config = await loadConfig(options.configFile, {
@@ -40,6 +43,13 @@ export async function openProject(options: {
     envFiles: options.envFiles ?? [],
     sets: options.sets ?? [],
   })
+  // Every type here passed validation, so it is declared and (but for the implicit local) loaded.
+  const used = [...new Set(Object.values(config.providers).map((p) => p.type))]
+  const factories = new Map(
+    await Promise.all(
+      used.map(async (type) => [type, await loadProviderFactory(declared.get(type)!)] as const),
+    ),
+  )
   const names = config.groups.flatMap((g) => g.crates.map((c) => c.name))
   const crates = await resolveCrates(names, [...config.cratePath, ...(options.builtinCrates ?? [])])
   return { config, factories, crates }

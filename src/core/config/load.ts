@@ -9,10 +9,11 @@ import { configSchema, type GroupConfig } from './schema.js'
 import { createRedactor, resolveSecrets } from './secrets.js'
 import { type ParsedYaml, parseYaml } from './yaml.js'
 
-/** An installed provider type: the schema its settings must match, and the plugin that brings it. */
+/** An installed provider type: the plugin that brings it, and the schema its settings must match. */
 export interface ProviderTypeInfo {
-  settingsSchema: z.ZodType
   plugin: string
+  /** Called only for the types the file uses (it may import the plugin's module); a rejection is reported at `type`. */
+  settingsSchema: () => Promise<z.ZodType>
 }
 
 /** What loadConfig needs besides the file. */
@@ -95,7 +96,7 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
 
   const parsed = configSchema.safeParse(data, { error: errorMap })
   if (!parsed.success) issues.push(...toConfigIssues(parsed.error.issues, source, data))
-  issues.push(...checkProviders(source, data, options.providerTypes))
+  issues.push(...(await checkProviders(source, data, options.providerTypes)))
   if (issues.length)
     throw new ConfigError(sortIssues(issues).map((i) => ({ ...i, message: redact(i.message) })))
   const config = parsed.data!
@@ -172,15 +173,15 @@ function located(source: ParsedYaml, path: (string | number)[], message: string,
 }
 
 /**
- * What the schema alone cannot check: provider types must be installed, their settings must match
- * the type's schema, and groups must name a defined provider. Works on unvalidated data, so these
- * problems are reported together with the schema's.
+ * What the schema alone cannot check: provider types must be installed and loadable, their settings
+ * must match the type's schema, and groups must name a defined provider. Works on unvalidated data,
+ * so these problems are reported together with the schema's.
  */
-function checkProviders(
+async function checkProviders(
   source: ParsedYaml,
   data: Record<string, unknown>,
   types: Map<string, ProviderTypeInfo>,
-): ConfigIssue[] {
+): Promise<ConfigIssue[]> {
   const issues: ConfigIssue[] = []
   const installed = [...types.keys()].sort()
   const providers = isPlainObject(data.providers) ? data.providers : {}
@@ -200,9 +201,17 @@ function checkProviders(
       )
       continue
     }
+    let schema: z.ZodType
+    try {
+      schema = await type.settingsSchema()
+    } catch (error) {
+      const reason = String((error as Error).message ?? error).split('\n')[0]
+      issues.push(located(source, [...path, 'type'], `${formatPath([...path, 'type'])}: ${reason}`))
+      continue
+    }
     const settings = provider.settings ?? {}
     if (!isPlainObject(settings)) continue
-    issues.push(...validateSettings(source, settings, type.settingsSchema, [...path, 'settings']))
+    issues.push(...validateSettings(source, settings, schema, [...path, 'settings']))
   }
 
   const groups = isPlainObject(data.groups) ? data.groups : {}

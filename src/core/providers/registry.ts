@@ -62,7 +62,8 @@ export function loadProviderFactory(type: ProviderType): Promise<ProviderFactory
   if (!promise) {
     // A third-party plugin imports 'forklift' by name; the built-ins import by relative path.
     if (!isForkliftModule(type.modulePath)) resolveForkliftToSelf()
-    promise = import(pathToFileURL(type.modulePath).href).then(
+    const url = pathToFileURL(type.modulePath).href
+    promise = import(url).then(
       (module: { default?: ProviderFactory }) => {
         const factory = module.default
         if (!factory || typeof factory.create !== 'function' || !factory.settingsSchema) {
@@ -72,9 +73,13 @@ export function loadProviderFactory(type: ProviderType): Promise<ProviderFactory
         }
         return factory
       },
-      (error: Error) => {
+      (error: Error & { code?: string; url?: string }) => {
+        // The declared module itself missing is the common case (a plugin never built): say so plainly.
+        const missing = error.code === 'ERR_MODULE_NOT_FOUND' && error.url === url
         throw new RegistryError(
-          `plugin ${type.plugin}: cannot load provider "${type.type}" from ${type.modulePath}: ${error.message}`,
+          missing
+            ? `plugin ${type.plugin}: cannot load provider "${type.type}": ${type.modulePath} does not exist (build the plugin, or reinstall it)`
+            : `plugin ${type.plugin}: cannot load provider "${type.type}" from ${type.modulePath}: ${String(error.message ?? error).split('\n')[0]}`,
         )
       },
     )
@@ -83,12 +88,23 @@ export function loadProviderFactory(type: ProviderType): Promise<ProviderFactory
   return promise
 }
 
-/** Load every declared provider type's factory, keyed by type name. */
-export async function loadAllFactories(
-  types: Map<string, ProviderType>,
-): Promise<Map<string, ProviderFactory>> {
-  const entries = await Promise.all(
-    [...types.values()].map(async (t) => [t.type, await loadProviderFactory(t)] as const),
+/** A declared provider type after its module was imported: its factory, or why it cannot be loaded. */
+export type LoadedProviderType =
+  | { type: ProviderType; factory: ProviderFactory; error?: undefined }
+  | { type: ProviderType; factory?: undefined; error: RegistryError }
+
+/** Load every declared type, in type-name order; a plugin that fails to load never hides the others. */
+export async function loadEveryProviderType(types: Map<string, ProviderType>): Promise<LoadedProviderType[]> {
+  const sorted = [...types.values()].sort((a, b) => a.type.localeCompare(b.type))
+  return Promise.all(
+    sorted.map((type) =>
+      loadProviderFactory(type).then(
+        (factory) => ({ type, factory }),
+        (error: unknown) => ({
+          type,
+          error: error instanceof RegistryError ? error : new RegistryError(String(error)),
+        }),
+      ),
+    ),
   )
-  return new Map(entries)
 }

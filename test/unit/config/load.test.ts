@@ -92,6 +92,27 @@ describe('loadConfig on good files', () => {
     assert.deepEqual(config.environment, {})
   })
 
+  it("asks for the settings schemas of the types the file uses, and no other's", async () => {
+    const asked: string[] = []
+    const spying = new Map(
+      [...providerTypes].map(([type, info]) => [
+        type,
+        {
+          ...info,
+          settingsSchema: () => {
+            asked.push(type)
+            return info.settingsSchema()
+          },
+        },
+      ]),
+    )
+    await loadConfig(good('full.yaml'), { providerTypes: spying, env: {} })
+    assert.deepEqual([...new Set(asked)].sort(), ['demo-cloud', 'node-list'])
+    asked.length = 0
+    await loadConfig(good('minimal.yaml'), { providerTypes: spying, env: {} })
+    assert.deepEqual(asked, [], 'the implicit local provider has no settings to check')
+  })
+
   it('environment layers: top < provider < group < --env files (in order) < --set', async () => {
     const layers = { providerTypes, env: {} }
     const base = await loadConfig(good('layers.yaml'), layers)

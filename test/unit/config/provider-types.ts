@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import type { ProviderTypeInfo } from '../../../src/core/config/load.js'
+import { RegistryError } from '../../../src/core/providers/registry.js'
 import local from '../../../src/plugins/local/index.js'
 import nodeList from '../../../src/plugins/node-list/index.js'
 
@@ -11,9 +12,33 @@ export const demoCloudSettings = z
   })
   .strict()
 
-/** The built-in local and node-list types, plus `demo-cloud`. */
+/** The settings schemas of the built-in local and node-list types, plus `demo-cloud`. */
+export const settingsSchemas = new Map<string, z.ZodType>([
+  ['local', local.settingsSchema],
+  ['node-list', nodeList.settingsSchema],
+  ['demo-cloud', demoCloudSettings],
+])
+
+const plugins: Record<string, string> = {
+  local: 'forklift',
+  'node-list': 'forklift',
+  'demo-cloud': 'forklift-demo',
+}
+
+/** Those types as loadConfig sees them, plus `demo-broken`: declared by a plugin whose module is missing. */
 export const providerTypes = new Map<string, ProviderTypeInfo>([
-  ['local', { settingsSchema: local.settingsSchema, plugin: 'forklift' }],
-  ['node-list', { settingsSchema: nodeList.settingsSchema, plugin: 'forklift' }],
-  ['demo-cloud', { settingsSchema: demoCloudSettings, plugin: 'forklift-demo' }],
+  ...[...settingsSchemas].map(
+    ([type, schema]) => [type, { plugin: plugins[type]!, settingsSchema: async () => schema }] as const,
+  ),
+  [
+    'demo-broken',
+    {
+      plugin: 'forklift-broken',
+      settingsSchema: async () => {
+        throw new RegistryError(
+          'plugin forklift-broken: cannot load provider "demo-broken": /opt/forklift-broken/index.js does not exist (build the plugin, or reinstall it)',
+        )
+      },
+    },
+  ],
 ])

@@ -6,9 +6,9 @@ import { parse } from 'yaml'
 import { actionSchema, actionTypes } from '../../../src/core/config/actions.js'
 import { jsonSchema } from '../../../src/core/config/schema.js'
 import { fixture } from '../../support/paths.js'
-import { providerTypes } from './provider-types.js'
+import { settingsSchemas } from './provider-types.js'
 
-const providers = [...providerTypes].map(([type, info]) => ({ type, settingsSchema: info.settingsSchema }))
+const providers = [...settingsSchemas].map(([type, settingsSchema]) => ({ type, settingsSchema }))
 
 /** A fixture as an editor sees it: plain YAML, `!secret` read as the string it tags. */
 function readYaml(...parts: string[]): unknown {
