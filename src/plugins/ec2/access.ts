@@ -3,6 +3,7 @@ import {
   CreateSecurityGroupCommand,
   DescribeKeyPairsCommand,
   DescribeSecurityGroupsCommand,
+  DescribeSubnetsCommand,
   type EC2Client,
   ImportKeyPairCommand,
   type IpPermission,
@@ -89,6 +90,23 @@ export async function ensureSecurityGroup(
     }
   }
   return groupId
+}
+
+/** The VPC a subnet lies in (DescribeSubnets), or undefined when EC2 knows no such subnet. */
+export async function subnetVpc(
+  client: EC2Client,
+  subnet: string,
+  signal?: AbortSignal,
+): Promise<string | undefined> {
+  try {
+    const out = await client.send(new DescribeSubnetsCommand({ SubnetIds: [subnet] }), {
+      abortSignal: signal,
+    })
+    return out.Subnets?.find((s) => s.SubnetId === subnet)?.VpcId
+  } catch (error) {
+    if (/^InvalidSubnetID\.(NotFound|Malformed)$/.test(awsErrorCode(error) ?? '')) return undefined
+    throw error
+  }
 }
 
 /** Make sure the key pair exists: import `publicKey` under `name` when it does not. Returns whether it imported. */

@@ -26,7 +26,7 @@ const settingsSchema = z
       .string()
       .min(1)
       .optional()
-      .describe("VPC id for the groups' security groups (default: the default VPC)"),
+      .describe("VPC id for the groups' security groups (default: the subnet's VPC, else the default VPC)"),
     'key-name': z
       .string()
       .min(1)

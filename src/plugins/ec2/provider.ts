@@ -17,7 +17,7 @@ import {
 import type { GroupSpec } from '../../core/model/group.js'
 import type { Node } from '../../core/model/node.js'
 import type { Provider, ProviderContext } from '../../core/providers/types.js'
-import { ensureKeyPair, ensureSecurityGroup } from './access.js'
+import { ensureKeyPair, ensureSecurityGroup, subnetVpc } from './access.js'
 import { awsErrorCode, type CallSite, explainAwsError, ProviderError } from './errors.js'
 import { consoleHostKeyFingerprints } from './host-keys.js'
 import { resolveImage } from './images.js'
@@ -149,6 +149,28 @@ export function createEc2Provider(context: ProviderContext, settings: Ec2Setting
     return fit.type
   }
 
+  /**
+   * The VPC for a group's security group: the subnet's when `subnet` is set (a group of another VPC
+   * cannot be used in it), else `vpc`, else none (EC2's default VPC).
+   */
+  async function securityGroupVpc(group: string, signal: AbortSignal): Promise<string | undefined> {
+    const subnet = settings.subnet
+    if (!subnet) return settings.vpc
+    const vpc = await step({ action: 'DescribeSubnets', group }, () => subnetVpc(client, subnet, signal))
+    const where = `group ${group} (provider ${context.name})`
+    if (!vpc) {
+      throw new ProviderError(
+        `${where}: subnet ${subnet} does not exist in region ${await region()}: check the provider setting \`subnet\``,
+      )
+    }
+    if (settings.vpc && settings.vpc !== vpc) {
+      throw new ProviderError(
+        `${where}: subnet ${subnet} (setting \`subnet\`) is in ${vpc}, not in ${settings.vpc} (setting \`vpc\`): leave \`vpc\` out, or name a subnet of that VPC`,
+      )
+    }
+    return vpc
+  }
+
   async function createNodes(group: GroupSpec, count: number, signal: AbortSignal): Promise<Node[]> {
     const g = group.name
     const instanceType = instanceTypeFor(group)
@@ -164,6 +186,7 @@ export function createEc2Provider(context: ProviderContext, settings: Ec2Setting
     const ownership = { [TAG.project]: context.project, [TAG.group]: g }
     const tags = tagList({ ...userTags, ...ownership })
 
+    const vpc = await securityGroupVpc(g, signal)
     const keyName = settings['key-name'] ?? `forklift-${context.project}-${g}`
     const publicKey = await publicKeyFor(group)
     const keyPair = await step({ action: 'ImportKeyPair', group: g }, () =>
@@ -175,7 +198,7 @@ export function createEc2Provider(context: ProviderContext, settings: Ec2Setting
       ensureSecurityGroup(client, {
         name: `forklift-${context.project}-${g}`,
         description: `Forklift group ${g} of project ${context.project}`,
-        ...(settings.vpc ? { vpc: settings.vpc } : {}),
+        ...(vpc ? { vpc } : {}),
         ports: [22, ...group.node.network['inbound-ports']],
         tags,
         signal,

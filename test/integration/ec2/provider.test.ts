@@ -6,7 +6,12 @@ import { join } from 'node:path'
 import { after, before, describe, it, type TestContext } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { promisify } from 'node:util'
-import { EC2Client, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2'
+import {
+  DescribeSubnetsCommand,
+  EC2Client,
+  RunInstancesCommand,
+  TerminateInstancesCommand,
+} from '@aws-sdk/client-ec2'
 import type { Node } from '../../../src/core/model/node.js'
 import type { Provider } from '../../../src/core/providers/types.js'
 import { ensureSecurityGroup } from '../../../src/plugins/ec2/access.js'
@@ -25,6 +30,7 @@ import {
 import type { Ec2Endpoint, Ec2EndpointOptions } from '../../support/ec2/endpoint.js'
 import { startEc2Endpoint } from '../../support/ec2/endpoint.js'
 import { startRootfsEc2Endpoint } from '../../support/ec2/rootfs-launcher.js'
+import { DEFAULT_SUBNET, DEFAULT_VPC, SECOND_SUBNET, SECOND_VPC } from '../../support/ec2/world.js'
 import { generateKey, type TestKey } from '../../support/keys.js'
 import { requireRootfs, startSilentServer } from '../../support/nodes.js'
 
@@ -373,6 +379,122 @@ describe('ec2 provider: images, instance types, security groups', () => {
         'CreateSecurityGroup 400',
         'DescribeSecurityGroups 200',
       ],
+    )
+  })
+})
+
+describe('ec2 provider: subnets and VPCs', () => {
+  let e: Ec2Endpoint
+  let sdk: EC2Client
+  before(async () => {
+    e = await endpoint()
+    sdk = client(e)
+  })
+  after(() => sdk.destroy())
+
+  it('the endpoint answers DescribeSubnets as EC2 does, and refuses a group of another VPC', async () => {
+    const all = await sdk.send(new DescribeSubnetsCommand({}))
+    assert.deepEqual(
+      all.Subnets!.map((s) => [
+        s.SubnetId,
+        s.VpcId,
+        s.CidrBlock,
+        s.AvailabilityZone,
+        s.DefaultForAz,
+        s.State,
+      ]),
+      [
+        [DEFAULT_SUBNET, DEFAULT_VPC, '172.31.0.0/16', 'us-east-1a', true, 'available'],
+        [SECOND_SUBNET, SECOND_VPC, '10.0.1.0/24', 'us-east-1b', false, 'available'],
+      ],
+    )
+    const [second] = (await sdk.send(new DescribeSubnetsCommand({ SubnetIds: [SECOND_SUBNET] }))).Subnets!
+    assert.equal(second!.SubnetArn, `arn:aws:ec2:us-east-1:123456789012:subnet/${SECOND_SUBNET}`)
+    assert.equal(second!.AvailableIpAddressCount, 251)
+    assert.deepEqual(second!.Tags, [{ Key: 'Name', Value: 'forklift-test-second' }])
+    const byVpc = await sdk.send(
+      new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [SECOND_VPC] }] }),
+    )
+    assert.deepEqual(
+      byVpc.Subnets!.map((s) => s.SubnetId),
+      [SECOND_SUBNET],
+    )
+    for (const [id, code] of [
+      ['subnet-0000000000000dead', 'InvalidSubnetID.NotFound'],
+      ['subnet-nope', 'InvalidSubnetID.Malformed'],
+    ] as const) {
+      await assert.rejects(sdk.send(new DescribeSubnetsCommand({ SubnetIds: [id] })), { name: code })
+    }
+    const group = await ensureSecurityGroup(sdk, {
+      name: 'default-vpc-sg',
+      description: 't',
+      ports: [22],
+      tags: [],
+    })
+    await assert.rejects(
+      sdk.send(
+        new RunInstancesCommand({
+          ImageId: 'ami-0de12a00000000002',
+          MinCount: 1,
+          MaxCount: 1,
+          SubnetId: SECOND_SUBNET,
+          SecurityGroupIds: [group],
+        }),
+      ),
+      {
+        name: 'InvalidParameter',
+        message: `Security group ${group} and subnet ${SECOND_SUBNET} belong to different networks.`,
+      },
+    )
+  })
+
+  it("with subnet and no vpc, the security group is made in the subnet's VPC", async (t) => {
+    if (!requireRootfs(t)) return
+    const { provider } = await open(e, { subnet: SECOND_SUBNET })
+    const from = e.calls.length
+    const [node] = await provider.createNodes!(groupSpec('inner', { login: login() }), 1, signal())
+    const instance = e.world.instances.get(node!.id)!
+    assert.deepEqual([instance.subnetId, instance.vpcId], [SECOND_SUBNET, SECOND_VPC])
+    assert.match(instance.privateIp, /^10\.0\.1\./)
+    const groups = [...e.world.securityGroups.values()].filter((g) => g.name === 'forklift-demo-inner')
+    assert.deepEqual(
+      groups.map((g) => [g.id, g.vpcId]),
+      [[instance.securityGroups[0]!.id, SECOND_VPC]],
+    )
+    const lookups = e.calls.slice(from).filter((c) => c.action === 'DescribeSubnets')
+    assert.deepEqual(
+      lookups.map((c) => c.params.list('SubnetId')),
+      [[SECOND_SUBNET]],
+    )
+  })
+
+  it('a subnet that does not exist is one line naming the group and the setting; nothing is made', async () => {
+    const { provider } = await open(e, { subnet: 'subnet-0000000000000dead' })
+    const from = e.calls.length
+    const error = await rejection(provider.createNodes!(groupSpec('lost', { login: login() }), 1, signal()))
+    assert.equal(
+      error.message,
+      'group lost (provider aws): subnet subnet-0000000000000dead does not exist in region us-east-1: check the provider setting `subnet`',
+    )
+    assert.deepEqual(
+      e.calls
+        .slice(from)
+        .map((c) => c.action)
+        .filter((a) => !a.startsWith('Describe')),
+      [],
+    )
+  })
+
+  it('a vpc setting other than the subnet’s VPC is one line naming both settings', async () => {
+    const { provider } = await open(e, { subnet: SECOND_SUBNET, vpc: DEFAULT_VPC })
+    const error = await rejection(provider.createNodes!(groupSpec('split', { login: login() }), 1, signal()))
+    assert.equal(
+      error.message,
+      `group split (provider aws): subnet ${SECOND_SUBNET} (setting \`subnet\`) is in ${SECOND_VPC}, not in ${DEFAULT_VPC} (setting \`vpc\`): leave \`vpc\` out, or name a subnet of that VPC`,
+    )
+    assert.equal(
+      [...e.world.securityGroups.values()].filter((g) => g.name === 'forklift-demo-split').length,
+      0,
     )
   })
 })

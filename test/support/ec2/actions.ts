@@ -7,6 +7,7 @@ import {
   tagField,
   taggedFor,
 } from './query.js'
+import { describeSubnets } from './subnets.js'
 import {
   ACCOUNT_ID,
   DEFAULT_SUBNET,
@@ -37,7 +38,7 @@ export interface ActionContext {
 export type Handler = (params: QueryParams, ctx: ActionContext) => XmlNode
 
 const notFound = (code: string, message: string) => new QueryError(400, code, message)
-const invalid = (message: string) => new QueryError(400, 'InvalidParameterValue', message)
+const invalid = (message: string, code = 'InvalidParameterValue') => new QueryError(400, code, message)
 
 const tagSet = (tags: Record<string, string>): XmlValue[] =>
   Object.entries(tags).map(([key, value]) => ({ key, value }))
@@ -321,8 +322,8 @@ const runInstances: Handler = (params, ctx) => {
   const keyPair = keyName ? world.keyPairs.get(keyName) : undefined
   if (keyName && !keyPair)
     throw notFound('InvalidKeyPair.NotFound', `The key pair '${keyName}' does not exist`)
-  if (subnetId !== DEFAULT_SUBNET)
-    throw notFound('InvalidSubnetID.NotFound', `The subnet ID '${subnetId}' does not exist`)
+  const subnet = world.subnets.get(subnetId)
+  if (!subnet) throw notFound('InvalidSubnetID.NotFound', `The subnet ID '${subnetId}' does not exist`)
   const groups = [
     ...groupIds.map((id) => securityGroupById(ctx, id)),
     ...groupNames.map((name) => {
@@ -332,6 +333,14 @@ const runInstances: Handler = (params, ctx) => {
       return found
     }),
   ]
+  // What a launch with a security group of the default VPC into another VPC's subnet gets.
+  const foreign = groups.find((g) => g.vpcId !== subnet.vpcId)
+  if (foreign) {
+    throw invalid(
+      `Security group ${foreign.id} and subnet ${subnet.id} belong to different networks.`,
+      'InvalidParameter',
+    )
+  }
   const live = world.liveInstances().length
   if (live + min > ctx.instanceLimit) {
     throw new QueryError(
@@ -353,11 +362,11 @@ const runInstances: Handler = (params, ctx) => {
       ...(keyName ? { keyName } : {}),
       securityGroups: groups.map((g) => ({ id: g.id, name: g.name })),
       subnetId,
-      vpcId: DEFAULT_VPC,
+      vpcId: subnet.vpcId,
       ...(token ? { clientToken: token } : {}),
       launchIndex: index,
       launchTime,
-      privateIp: world.allocatePrivateIp(),
+      privateIp: world.allocatePrivateIp(subnet),
       tags: { ...tags },
       state: 'pending',
       transitionReason: '',
@@ -491,7 +500,8 @@ const createSecurityGroup: Handler = (params, ctx) => {
   const name = params.need('GroupName')
   const description = params.need('GroupDescription')
   const vpcId = params.get('VpcId') ?? DEFAULT_VPC
-  if (vpcId !== DEFAULT_VPC) throw notFound('InvalidVpcID.NotFound', `The vpc ID '${vpcId}' does not exist`)
+  if (!ctx.world.vpcs.has(vpcId))
+    throw notFound('InvalidVpcID.NotFound', `The vpc ID '${vpcId}' does not exist`)
   if ([...ctx.world.securityGroups.values()].some((g) => g.name === name && g.vpcId === vpcId)) {
     throw new QueryError(
       400,
@@ -654,4 +664,5 @@ export const HANDLERS: Record<string, Handler> = {
   DescribeSecurityGroups: describeSecurityGroups,
   CreateTags: createTags,
   GetConsoleOutput: getConsoleOutput,
+  DescribeSubnets: describeSubnets,
 }

@@ -6,6 +6,9 @@ import type { InstanceLauncher, LaunchedNode } from './launcher.js'
 export const ACCOUNT_ID = '123456789012'
 export const DEFAULT_VPC = 'vpc-0a1b2c3d4e5f60718'
 export const DEFAULT_SUBNET = 'subnet-0a1b2c3d4e5f60718'
+/** A VPC of the account besides the default one, with one subnet: launching there needs groups of that VPC. */
+export const SECOND_VPC = 'vpc-0f9e8d7c6b5a43210'
+export const SECOND_SUBNET = 'subnet-0f9e8d7c6b5a43210'
 
 export type InstanceStateName = 'pending' | 'running' | 'shutting-down' | 'terminated'
 export const STATE_CODES: Record<InstanceStateName, number> = {
@@ -88,6 +91,54 @@ export interface SecurityGroupRecord {
   vpcId: string
   tags: Record<string, string>
   ingress: RuleRecord[]
+}
+
+export interface VpcRecord {
+  id: string
+  cidr: string
+  isDefault: boolean
+}
+
+export interface SubnetRecord {
+  id: string
+  vpcId: string
+  /** A /16 or /24 block: instances get addresses from it. */
+  cidr: string
+  /** Zone letter after the region name (`a` for us-east-1a). */
+  zone: string
+  defaultForAz: boolean
+  mapPublicIpOnLaunch: boolean
+  tags: Record<string, string>
+}
+
+/** The default VPC with its default subnet, and a second VPC with a subnet of its own. */
+export function defaultNetworks(): { vpcs: VpcRecord[]; subnets: SubnetRecord[] } {
+  return {
+    vpcs: [
+      { id: DEFAULT_VPC, cidr: '172.31.0.0/16', isDefault: true },
+      { id: SECOND_VPC, cidr: '10.0.0.0/16', isDefault: false },
+    ],
+    subnets: [
+      {
+        id: DEFAULT_SUBNET,
+        vpcId: DEFAULT_VPC,
+        cidr: '172.31.0.0/16',
+        zone: 'a',
+        defaultForAz: true,
+        mapPublicIpOnLaunch: true,
+        tags: {},
+      },
+      {
+        id: SECOND_SUBNET,
+        vpcId: SECOND_VPC,
+        cidr: '10.0.1.0/24',
+        zone: 'b',
+        defaultForAz: false,
+        mapPublicIpOnLaunch: true,
+        tags: { Name: 'forklift-test-second' },
+      },
+    ],
+  }
 }
 
 export interface WorldOptions {
@@ -202,6 +253,8 @@ export function defaultImages(): ImageRecord[] {
 /** The endpoint's state: images, key pairs, security groups, reservations and instances with their lives. */
 export class World {
   readonly images: ImageRecord[] = defaultImages()
+  readonly vpcs = new Map(defaultNetworks().vpcs.map((v) => [v.id, v]))
+  readonly subnets = new Map(defaultNetworks().subnets.map((s) => [s.id, s]))
   readonly keyPairs = new Map<string, KeyPairRecord>()
   readonly securityGroups = new Map<string, SecurityGroupRecord>()
   readonly reservations = new Map<string, ReservationRecord>()
@@ -225,9 +278,12 @@ export class World {
     return [...this.instances.values()].filter((i) => i.state === 'pending' || i.state === 'running')
   }
 
-  allocatePrivateIp(): string {
+  /** The next free address of a subnet (EC2 keeps the first four of a block for itself). */
+  allocatePrivateIp(subnet: SubnetRecord): string {
     const n = this.nextPrivate++
-    return `172.31.${Math.floor(n / 250)}.${(n % 250) + 4}`
+    const octets = subnet.cidr.split('/')[0]!.split('.')
+    if (subnet.cidr.endsWith('/24')) return `${octets.slice(0, 3).join('.')}.${(n % 250) + 4}`
+    return `${octets.slice(0, 2).join('.')}.${Math.floor(n / 250)}.${(n % 250) + 4}`
   }
 
   /** Start the real node behind an instance; pending turns running once it listens and pendingMs passed. */
