@@ -29,5 +29,5 @@ export {
   podPool,
   type RemoteErrorData,
 } from './core/pods/index.js'
-export type { Provider, ProviderContext, ProviderFactory } from './core/providers/types.js'
+export type { NodeQuery, Provider, ProviderContext, ProviderFactory } from './core/providers/types.js'
 export { defineProvider } from './core/providers/types.js'

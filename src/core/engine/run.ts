@@ -247,7 +247,8 @@ async function inventory(
   if (!provider) return failGroup(state, `provider "${spec.provider}" is not available`, options)
   let nodes: Node[]
   try {
-    nodes = await provider.listNodes({ group: spec.name })
+    // Ready: the nodes are used next, so a provider finishes what an interrupted run left of them.
+    nodes = await provider.listNodes({ group: spec.name, ready: true, signal: options.abort })
   } catch (error) {
     return failGroup(state, `listing nodes failed: ${(error as Error).message}`, options)
   }

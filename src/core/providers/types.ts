@@ -18,10 +18,23 @@ export interface ProviderContext {
   log: (message: string) => void
 }
 
+/** What a listing asks for. */
+export interface NodeQuery {
+  /** Only this group's nodes (all when absent). */
+  group?: string
+  /**
+   * The nodes are about to be used (lift, converge): return them reachable, finishing what an
+   * interrupted create left (a node still starting, say). Without it (`forklift nodes`), list as they are.
+   */
+  ready?: boolean
+  /** Aborted on a second Ctrl-C: stop waiting. */
+  signal?: AbortSignal
+}
+
 /** Source of truth for which nodes exist. */
 export interface Provider {
   /** Nodes that exist, optionally only those of one group. */
-  listNodes(query: { group?: string }): Promise<Node[]>
+  listNodes(query: NodeQuery): Promise<Node[]>
   /** Create `count` nodes for the group and return them once reachable; absent when the provider cannot create. */
   createNodes?(group: GroupSpec, count: number, signal: AbortSignal): Promise<Node[]>
   /** Destroy the given nodes; absent when the provider cannot destroy. */
