@@ -31,6 +31,34 @@ export function hostKeysTagValue(fingerprints: string[]): string {
   return value
 }
 
+/** The host-keys tag value when the console showed none: looked for, so later runs need not look again. */
+export const NO_HOST_KEYS = 'none'
+
+/**
+ * Whether an interrupted create left a member unfinished: still pending, without its Name, or its
+ * host keys never looked for (the last step of a create).
+ */
+export function isUnfinished(instance: Instance): boolean {
+  const tags = tagRecord(instance.Tags)
+  return instance.State?.Name === 'pending' || !tags[TAG.name] || tags[TAG.hostKeys] === undefined
+}
+
+/** Names for a group's members that have none: the lowest free numbers, oldest launch first. */
+export function missingNames(group: string, members: Instance[]): [id: string, name: string][] {
+  const nameOf = (i: Instance) => tagRecord(i.Tags)[TAG.name]
+  const unnamed = members
+    .filter((i) => !nameOf(i))
+    .sort(
+      (a, b) =>
+        (a.LaunchTime?.getTime() ?? 0) - (b.LaunchTime?.getTime() ?? 0) ||
+        (a.AmiLaunchIndex ?? 0) - (b.AmiLaunchIndex ?? 0) ||
+        a.InstanceId!.localeCompare(b.InstanceId!),
+    )
+  const taken = members.map(nameOf).filter((n): n is string => !!n)
+  const names = freeNames(group, taken, unnamed.length)
+  return unnamed.map((i, k) => [i.InstanceId!, names[k]!])
+}
+
 /** States of instances that count as members of a group. */
 export const LIVE_STATES = ['pending', 'running']
 

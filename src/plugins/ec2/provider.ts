@@ -3,42 +3,40 @@ import { resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import {
   type _InstanceType,
-  CreateTagsCommand,
-  DescribeInstancesCommand,
   EC2Client,
   type Filter,
-  GetConsoleOutputCommand,
   type Instance,
   paginateDescribeInstances,
   RunInstancesCommand,
   TerminateInstancesCommand,
-  waitUntilInstanceRunning,
 } from '@aws-sdk/client-ec2'
 import type { GroupSpec } from '../../core/model/group.js'
 import type { Node } from '../../core/model/node.js'
-import type { Provider, ProviderContext } from '../../core/providers/types.js'
+import type { NodeQuery, Provider, ProviderContext } from '../../core/providers/types.js'
 import { ensureKeyPair, ensureSecurityGroup, subnetVpc } from './access.js'
-import { awsErrorCode, type CallSite, explainAwsError, ProviderError } from './errors.js'
-import { consoleHostKeyFingerprints } from './host-keys.js'
+import { type CallSite, explainAwsError, ProviderError } from './errors.js'
 import { resolveImage } from './images.js'
 import type { Ec2Settings } from './index.js'
 import { architectureOf, DEFAULT_INSTANCE_TYPE, smallestFitting } from './instance-types.js'
 import {
   clientToken,
   freeNames,
-  hostKeysTagValue,
   instanceNode,
   LIVE_STATES,
   newestFirst,
   TAG,
   tagList,
+  tagRecord,
 } from './instances.js'
-import { waitForSsh } from './ssh-ready.js'
-
-/** How long instances may take to reach `running`, and to leave it when terminated. */
-const STATE_TIMEOUT_S = 600
-/** Console polls for cloud-init's host key fingerprints (they print shortly after sshd starts). */
-const CONSOLE_ATTEMPTS = 6
+import {
+  describeIds,
+  failureReason,
+  makeReady,
+  nameInstances,
+  type Readiness,
+  STATE_TIMEOUT_S,
+  takeUp,
+} from './ready.js'
 
 /** The ec2 provider: instances grouped by tags, created with one idempotent RunInstances per group. */
 export function createEc2Provider(context: ProviderContext, settings: Ec2Settings): Provider {
@@ -59,8 +57,14 @@ export function createEc2Provider(context: ProviderContext, settings: Ec2Setting
     },
   })
   const delayS = settings['waiter-delay'] ?? 5
-  const sshTimeoutMs = (settings['ssh-timeout'] ?? 300) * 1000
   const userTags = settings.tags ?? {}
+  const readiness: Readiness = {
+    client,
+    provider: context.name,
+    log: context.log,
+    delayS,
+    sshTimeoutMs: (settings['ssh-timeout'] ?? 300) * 1000,
+  }
 
   async function region(): Promise<string> {
     try {
@@ -97,7 +101,8 @@ export function createEc2Provider(context: ProviderContext, settings: Ec2Setting
     return instances
   }
 
-  async function listNodes(group: string | undefined, signal?: AbortSignal): Promise<Node[]> {
+  /** The members of a group (or of every group); `ready` takes up what an interrupted create left. */
+  async function listNodes({ group, ready, signal }: NodeQuery): Promise<Node[]> {
     const filters: Filter[] = [
       { Name: `tag:${TAG.project}`, Values: [context.project] },
       group ? { Name: `tag:${TAG.group}`, Values: [group] } : { Name: 'tag-key', Values: [TAG.group] },
@@ -106,9 +111,19 @@ export function createEc2Provider(context: ProviderContext, settings: Ec2Setting
     const instances = await step({ action: 'DescribeInstances', ...(group ? { group } : {}) }, () =>
       describe(filters, signal),
     )
-    return instances
-      .map((instance) => instanceNode(instance, context.name))
-      .sort((a, b) => a.group.localeCompare(b.group) || a.name.localeCompare(b.name, 'en', { numeric: true }))
+    let nodes: Node[]
+    if (ready) {
+      const byGroup = new Map<string, Instance[]>()
+      for (const i of instances) {
+        const g = tagRecord(i.Tags)[TAG.group] ?? ''
+        byGroup.set(g, [...(byGroup.get(g) ?? []), i])
+      }
+      const taken = [...byGroup].map(([g, members]) => takeUp(readiness, g, members, signal))
+      nodes = (await Promise.all(taken)).flat()
+    } else nodes = instances.map((instance) => instanceNode(instance, context.name))
+    return nodes.sort(
+      (a, b) => a.group.localeCompare(b.group) || a.name.localeCompare(b.name, 'en', { numeric: true }),
+    )
   }
 
   /** The public key to import for the group's key pair: the setting (a key line or a .pub file), else the group's login key. */
@@ -205,7 +220,7 @@ export function createEc2Provider(context: ProviderContext, settings: Ec2Setting
       }),
     )
 
-    const taken = (await listNodes(g, signal)).map((n) => n.name)
+    const taken = (await listNodes({ group: g, signal })).map((n) => n.name)
     const names = freeNames(g, taken, count)
     const instanceTags = tagList({
       ...userTags,
@@ -227,8 +242,13 @@ export function createEc2Provider(context: ProviderContext, settings: Ec2Setting
             SecurityGroupIds: [securityGroup],
             ...(settings.subnet ? { SubnetId: settings.subnet } : {}),
             ClientToken: clientToken(context.runId, context.project, g, count),
+            // EC2 tags every instance of one launch alike: a lone instance gets its Name here, and
+            // several get theirs with CreateTags next (a listing for use names any left without).
             TagSpecifications: [
-              { ResourceType: 'instance', Tags: instanceTags },
+              {
+                ResourceType: 'instance',
+                Tags: count === 1 ? [...instanceTags, { Key: TAG.name, Value: names[0]! }] : instanceTags,
+              },
               { ResourceType: 'volume', Tags: tags },
             ],
           }),
@@ -247,114 +267,33 @@ export function createEc2Provider(context: ProviderContext, settings: Ec2Setting
         `group ${g} (provider ${context.name}): created ${ids.join(', ')} but ${reason}; they carry ${TAG.group}=${g}, so the next converge takes them up (or terminate them)`,
       )
     try {
-      for (const [index, instance] of launched.entries()) {
-        await client.send(
-          new CreateTagsCommand({
-            Resources: [instance.InstanceId!],
-            Tags: [{ Key: TAG.name, Value: names[index]! }],
-          }),
-          { abortSignal: signal },
+      if (count > 1) {
+        await nameInstances(
+          readiness,
+          launched.map((instance, index) => [instance.InstanceId!, names[index]!]),
+          signal,
         )
       }
-      await waitUntilInstanceRunning(
-        { client, maxWaitTime: STATE_TIMEOUT_S, minDelay: delayS, maxDelay: delayS, abortSignal: signal },
-        { InstanceIds: ids },
-      )
-      const runningAt = Date.now()
-      const running = await describeIds(ids, signal)
-      const nodes = running.map((instance) =>
-        instanceNode(instance, context.name, {
+      const { nodes, runningAt, sshAt } = await makeReady(
+        readiness,
+        ids,
+        {
           ...(image.user ? { user: image.user } : {}),
           ...(group.node.login['identity-file']
             ? { identityFile: resolve(context.projectDir, group.node.login['identity-file']) }
             : {}),
-        }),
+        },
+        signal,
       )
-      await Promise.all(
-        nodes.map((node) =>
-          waitForSsh(node.address, node.port ?? 22, {
-            timeoutMs: sshTimeoutMs,
-            intervalMs: Math.min(delayS * 1000, 2000),
-            signal,
-          }).catch((error: Error) => {
-            throw new Error(`${node.name} (${node.id}): ${error.message}`)
-          }),
-        ),
-      )
-      const sshAt = Date.now()
-      await Promise.all(nodes.map((node) => attachHostKeys(node, signal)))
       context.log(
         `group ${g}: ${ids.length} instance(s) running after ${seconds(runningAt - started)}, SSH answered ${seconds(sshAt - runningAt)} later`,
       )
-      return nodes.sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }))
+      return nodes
     } catch (error) {
       if (signal.aborted) throw made('the run was interrupted before they were ready')
       const reason = failureReason(error)
       throw made(reason)
     }
-  }
-
-  async function describeIds(ids: string[], signal?: AbortSignal): Promise<Instance[]> {
-    const out = await client.send(new DescribeInstancesCommand({ InstanceIds: ids }), { abortSignal: signal })
-    const byId = new Map(
-      (out.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => [i.InstanceId!, i] as const),
-    )
-    return ids.map((id) => {
-      const instance = byId.get(id)
-      if (!instance) throw new Error(`${id} is missing from DescribeInstances`)
-      return instance
-    })
-  }
-
-  /** The console text, newest output where the instance type supports it (Nitro), else what EC2 kept. */
-  async function consoleText(id: string, signal: AbortSignal): Promise<string> {
-    let out: { Output?: string }
-    try {
-      out = await client.send(new GetConsoleOutputCommand({ InstanceId: id, Latest: true }), {
-        abortSignal: signal,
-      })
-    } catch (error) {
-      if (!/^(UnsupportedOperation|InvalidParameter)/.test(awsErrorCode(error) ?? '')) throw error
-      out = await client.send(new GetConsoleOutputCommand({ InstanceId: id }), { abortSignal: signal })
-    }
-    return Buffer.from(out.Output ?? '', 'base64').toString('utf8')
-  }
-
-  /**
-   * Host key fingerprints from the console (cloud-init prints them), kept in a tag for later runs;
-   * without them, say that first contact is trusted.
-   */
-  async function attachHostKeys(node: Node, signal: AbortSignal): Promise<void> {
-    let reason = 'its console output shows no SSH host key fingerprints'
-    for (let attempt = 0; attempt < CONSOLE_ATTEMPTS; attempt++) {
-      if (attempt > 0) await sleep(delayS * 1000, undefined, { signal })
-      let fingerprints: string[]
-      try {
-        fingerprints = consoleHostKeyFingerprints(await consoleText(node.id, signal))
-      } catch (error) {
-        if (signal.aborted) throw error
-        reason = `its console output cannot be read (${failureReason(error)})`
-        break
-      }
-      if (fingerprints.length === 0) continue
-      node.hostKeyFingerprints = fingerprints
-      const value = hostKeysTagValue(fingerprints)
-      node.tags = { ...node.tags, [TAG.hostKeys]: value }
-      await client
-        .send(new CreateTagsCommand({ Resources: [node.id], Tags: [{ Key: TAG.hostKeys, Value: value }] }), {
-          abortSignal: signal,
-        })
-        .catch((error: unknown) => {
-          if (signal.aborted) throw error
-          context.log(
-            `${node.name} (${node.id}): cannot record its host keys in a tag (${failureReason(error)}); later runs will not vouch for them`,
-          )
-        })
-      return
-    }
-    context.log(
-      `${node.name} (${node.id}): ${reason}; its host key will be trusted as first seen, without verification`,
-    )
   }
 
   async function destroyNodes(nodes: Node[], signal: AbortSignal): Promise<void> {
@@ -373,7 +312,7 @@ export function createEc2Provider(context: ProviderContext, settings: Ec2Setting
     await step({ action: 'DescribeInstances', group }, async () => {
       const deadline = Date.now() + STATE_TIMEOUT_S * 1000
       for (;;) {
-        const states = (await describeIds(ids, signal)).map((i) => i.State?.Name)
+        const states = (await describeIds(client, ids, signal)).map((i) => i.State?.Name)
         if (states.every((s) => s === 'shutting-down' || s === 'terminated')) return
         if (Date.now() > deadline) {
           throw new ProviderError(
@@ -386,7 +325,7 @@ export function createEc2Provider(context: ProviderContext, settings: Ec2Setting
   }
 
   return {
-    listNodes: ({ group }) => listNodes(group),
+    listNodes,
     createNodes,
     destroyNodes,
     async close() {
@@ -401,21 +340,4 @@ function oneLine(text: string): string {
 
 function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`
-}
-
-/** A short reason from an SDK, waiter or network error. */
-function failureReason(error: unknown): string {
-  const err = error as Error & { Code?: string }
-  if (err.name === 'TimeoutError' && /Waiter has timed out/.test(err.message)) {
-    return `they did not reach running within ${STATE_TIMEOUT_S} s`
-  }
-  if (/^\{/.test(err.message)) {
-    // Waiter failures carry the last DescribeInstances as JSON: name the states seen.
-    const states = [
-      ...err.message.matchAll(/"Name":"(pending|running|shutting-down|terminated|stopping|stopped)"/g),
-    ].map((m) => m[1])
-    return `they did not reach running (states seen: ${[...new Set(states)].join(', ') || 'unknown'})`
-  }
-  const code = err.Code ?? (err.name !== 'Error' ? err.name : undefined)
-  return `${code ? `${code}: ` : ''}${(err.message ?? String(error)).split('\n')[0]}`
 }

@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { RunResult } from '../../../src/core/model/results.js'
 import { runCli } from '../../support/cli.js'
 import { BAD_ACCESS_KEY_ID, type Ec2Endpoint } from '../../support/ec2/endpoint.js'
@@ -77,7 +78,7 @@ providers:
       waiter-delay: 0.1
       ssh-timeout: 30
       tags: { team: ops }
-groups:${group('web', 3)}${group('api', 3)}
+groups:${group('web', 3)}${group('api', 3)}${group('jobs', 3)}
 `,
     )
     // The endpoint and credentials come from the environment, as they would for a user.
@@ -205,6 +206,92 @@ groups:${group('web', 3)}${group('api', 3)}
       ],
     )
     assert.equal(new Set(attempts.map((c) => c.params.get('ClientToken'))).size, 1)
+  })
+
+  it('an interrupted converge leaves pending, unnamed instances: the next takes them up', async (t) => {
+    if (skip) return t.skip('needs rootfs nodes')
+    const until = async (what: string, condition: () => boolean) => {
+      const deadline = Date.now() + 60_000
+      while (!condition()) {
+        if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`)
+        await sleep(20)
+      }
+    }
+    const launches = runs().length
+    // RunInstances is applied; the run stops on the first CreateTags while the instances still pend.
+    e.faults.holdPending()
+    e.faults.stallCreateTags()
+    let pid = 0
+    const first = runCli(['converge', '-c', join(dir, 'forklift.yaml'), 'jobs', '--json'], {
+      cwd: dir,
+      env,
+      onSpawn: (p) => {
+        pid = p
+      },
+    })
+    await until('CreateTags stalls', () => e.calls.some((c) => c.stalled))
+    // Ctrl-C twice: the first starts nothing new, the second aborts what waits.
+    process.kill(pid, 'SIGINT')
+    await sleep(300)
+    process.kill(pid, 'SIGINT')
+    const interrupted = await first
+    assert.equal(interrupted.code, 1, interrupted.stdout + interrupted.stderr)
+    const failed = report(interrupted.stdout).groups[0]!
+    assert.match(
+      failed.error ?? '',
+      /^group jobs \(provider aws\): created i-\S+, i-\S+, i-\S+ but the run was interrupted before they were ready/,
+    )
+    assert.deepEqual(
+      members('jobs').map((i) => [i.state, i.tags.Name]),
+      [
+        ['pending', undefined],
+        ['pending', undefined],
+        ['pending', undefined],
+      ],
+    )
+
+    const from = e.calls.length
+    const second = converge('jobs', '--json')
+    // The listing waits for them with the SDK's waiter; they run only once it polls.
+    await until('the waiter polls', () =>
+      e.calls
+        .slice(from)
+        .some((c) => c.action === 'DescribeInstances' && c.params.list('InstanceId').length === 3),
+    )
+    assert.ok(members('jobs').every((i) => i.state === 'pending'))
+    e.faults.releasePending()
+    const result = await second
+    assert.equal(result.code, 0, result.stdout + result.stderr)
+    const jobs = report(result.stdout).groups[0]!
+    assert.deepEqual([jobs.created, jobs.destroyed], [[], []])
+    assert.deepEqual(
+      jobs.nodes.map((n) => [n.name, n.status]),
+      [
+        ['jobs-1', 'changed'],
+        ['jobs-2', 'changed'],
+        ['jobs-3', 'changed'],
+      ],
+    )
+    assert.deepEqual(
+      jobs.phases
+        .filter((p) => p.phase === 'bootstrap')
+        .map((p) => [p.node, p.status])
+        .sort(),
+      [
+        ['jobs-1', 'changed'],
+        ['jobs-2', 'changed'],
+        ['jobs-3', 'changed'],
+      ],
+    )
+    assert.equal(runs().length, launches + 1, "one launch in all: the first run's")
+    const instances = members('jobs')
+    assert.deepEqual(instances.map((i) => i.tags.Name).sort(), ['jobs-1', 'jobs-2', 'jobs-3'])
+    for (const instance of instances) {
+      assert.ok(instance.tags['forklift:host-keys']?.startsWith('SHA256:'))
+      const check = await instance.node!.exec!('id -un forklift && cat /srv/app/app.conf')
+      assert.equal(check.code, 0, check.stderr)
+      assert.equal(check.stdout, `forklift\nnode=${instance.tags.Name}\npeers=jobs-1 jobs-2 jobs-3\n`)
+    }
   })
 
   it('bad credentials give one clear line naming the group', async (t) => {

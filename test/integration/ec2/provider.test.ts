@@ -29,6 +29,7 @@ import {
 } from '../../support/ec2/aws.js'
 import type { Ec2Endpoint, Ec2EndpointOptions } from '../../support/ec2/endpoint.js'
 import { startEc2Endpoint } from '../../support/ec2/endpoint.js'
+import { taggedFor } from '../../support/ec2/query.js'
 import { startRootfsEc2Endpoint } from '../../support/ec2/rootfs-launcher.js'
 import { DEFAULT_SUBNET, DEFAULT_VPC, SECOND_SUBNET, SECOND_VPC } from '../../support/ec2/world.js'
 import { generateKey, type TestKey } from '../../support/keys.js'
@@ -86,6 +87,14 @@ const ofGroup = (e: Ec2Endpoint, group: string, project = 'demo') =>
     .filter((i) => i.tags['forklift:group'] === group && i.tags['forklift:project'] === project)
 
 const runCalls = (e: Ec2Endpoint) => e.calls.filter((c) => c.action === 'RunInstances')
+
+async function until(what: string, condition: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!condition()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`)
+    await sleep(20)
+  }
+}
 
 async function rejection(promise: Promise<unknown>): Promise<ProviderError> {
   const error = await promise.then(
@@ -182,6 +191,19 @@ describe('ec2 provider: creating nodes', () => {
     const [one] = await provider.createNodes!(cache, 1, signal())
     const more = await provider.createNodes!(cache, 2, signal())
     assert.equal(one!.name, 'cache-1')
+    // A lone instance is named at launch: no CreateTags for its Name.
+    const launch = runCalls(e).find(
+      (c) => c.params.get('MinCount') === '1' && taggedFor(c.params, 'instance').Name,
+    )
+    assert.equal(taggedFor(launch!.params, 'instance').Name, 'cache-1')
+    assert.ok(
+      !e.calls.some(
+        (c) =>
+          c.action === 'CreateTags' &&
+          c.params.list('ResourceId').includes(one!.id) &&
+          c.params.structs('Tag').some((t) => t.get('Key') === 'Name'),
+      ),
+    )
     assert.deepEqual(
       more.map((n) => n.name),
       ['cache-2', 'cache-3'],
@@ -379,6 +401,91 @@ describe('ec2 provider: images, instance types, security groups', () => {
         'CreateSecurityGroup 400',
         'DescribeSecurityGroups 200',
       ],
+    )
+  })
+})
+
+describe('ec2 provider: taking up what an interrupted create left', () => {
+  it('a listing for use waits for pending members, names them, reads their host keys', async (t) => {
+    if (!requireRootfs(t)) return
+    const e = await endpoint()
+    const { provider, logs } = await open(e)
+    // Interrupted after RunInstances was applied, on the first CreateTags, while all still pend.
+    e.faults.holdPending()
+    e.faults.stallCreateTags()
+    const interrupt = new AbortController()
+    const creating = provider.createNodes!(groupSpec('left', { login: login() }), 3, interrupt.signal)
+    await until('CreateTags stalls', () => e.calls.some((c) => c.stalled))
+    interrupt.abort()
+    const error = await rejection(creating)
+    assert.match(
+      error.message,
+      /^group left \(provider aws\): created i-\S+, i-\S+, i-\S+ but the run was interrupted before they were ready; they carry forklift:group=left, so the next converge takes them up/,
+    )
+    const left = ofGroup(e, 'left').sort((a, b) => a.launchIndex - b.launchIndex)
+    assert.deepEqual(
+      left.map((i) => [i.state, i.tags.Name]),
+      [
+        ['pending', undefined],
+        ['pending', undefined],
+        ['pending', undefined],
+      ],
+    )
+
+    // A plain listing (forklift nodes) shows them as they are (no public address yet), and changes nothing.
+    let from = e.calls.length
+    const plain = await provider.listNodes({ group: 'left' })
+    assert.deepEqual(
+      plain.map((n) => [n.name, n.state, n.address]).sort(),
+      left.map((i) => [i.id, 'pending', i.privateIp]).sort(),
+    )
+    assert.deepEqual(
+      e.calls.slice(from).map((c) => c.action),
+      ['DescribeInstances'],
+    )
+
+    from = e.calls.length
+    const listing = provider.listNodes({ group: 'left', ready: true, signal: signal() })
+    // The SDK waiter polls the pending ones by id; only then may they run.
+    await until('the waiter polls', () =>
+      e.calls
+        .slice(from)
+        .some((c) => c.action === 'DescribeInstances' && c.params.list('InstanceId').length === 3),
+    )
+    assert.ok(left.every((i) => i.state === 'pending'))
+    e.faults.releasePending()
+    const nodes = await listing
+    assert.deepEqual(
+      nodes.map((n) => [n.id, n.name, n.state, n.user]),
+      left.map((i, k) => [i.id, `left-${k + 1}`, 'running', 'admin']),
+    )
+    for (const [k, node] of nodes.entries()) {
+      const instance = left[k]!
+      assert.equal(instance.tags.Name, node.name)
+      assert.equal(node.address, instance.publicIp)
+      assert.deepEqual(
+        node.hostKeyFingerprints,
+        instance.node!.hostKeys.map((key) => sha256Fingerprint(key.split(' ')[1]!)),
+      )
+      assert.equal(instance.tags['forklift:host-keys'], node.hostKeyFingerprints!.join(','))
+      assert.match(await readSshBanner(node.address, node.port!, 2000), /^SSH-2\.0-/)
+    }
+    assert.ok(
+      logs.some((l) =>
+        /^group left: taking up i-\S+, i-\S+, i-\S+, left unfinished by an earlier run$/.test(l),
+      ),
+    )
+
+    // Nothing is left unfinished: the next listing for use is one DescribeInstances.
+    from = e.calls.length
+    const again = await provider.listNodes({ group: 'left', ready: true, signal: signal() })
+    assert.deepEqual(
+      again.map((n) => n.name),
+      ['left-1', 'left-2', 'left-3'],
+    )
+    assert.deepEqual(
+      e.calls.slice(from).map((c) => c.action),
+      ['DescribeInstances'],
     )
   })
 })
@@ -632,6 +739,13 @@ describe('ec2 provider: one clear line for each failure', () => {
       /^group mute \(provider aws\): created i-\S+, i-\S+ but mute-\d \(i-\S+\): SSH did not answer on /,
     )
     assert.match(error.message, /they carry forklift:group=mute, so the next converge takes them up/)
+    // The next listing for use tries again, and names them as plainly.
+    const again = await rejection(provider.listNodes({ group: 'mute', ready: true, signal: signal() }))
+    for (const id of ids) assert.ok(again.message.includes(id), `${id} is named in: ${again.message}`)
+    assert.match(
+      again.message,
+      /^group mute \(provider aws\): found i-\S+, i-\S+ unfinished by an earlier run but mute-\d \(i-\S+\): SSH did not answer on .*; run again, or terminate them$/,
+    )
   })
 })
 
@@ -702,7 +816,8 @@ describe('ec2 provider: host keys from the console', () => {
     const { provider, logs } = await open(e, { 'waiter-delay': 0.05 })
     const [node] = await provider.createNodes!(groupSpec('blind', { login: login() }), 1, signal())
     assert.equal(node!.hostKeyFingerprints, undefined)
-    assert.equal(e.world.instances.get(node!.id)!.tags['forklift:host-keys'], undefined)
+    // Recorded as looked for, so a listing for use does not read the console again.
+    assert.equal(e.world.instances.get(node!.id)!.tags['forklift:host-keys'], 'none')
     assert.ok(
       logs.some((l) =>
         l.startsWith(`blind-1 (${node!.id}): its console output shows no SSH host key fingerprints`),
@@ -710,6 +825,9 @@ describe('ec2 provider: host keys from the console', () => {
       logs.join('\n'),
     )
     // Asked a few times (cloud-init prints them a little after sshd starts), then given up.
+    assert.equal(e.calls.filter((c) => c.action === 'GetConsoleOutput').length, 6)
+    const [listed] = await provider.listNodes({ group: 'blind', ready: true, signal: signal() })
+    assert.equal(listed!.hostKeyFingerprints, undefined)
     assert.equal(e.calls.filter((c) => c.action === 'GetConsoleOutput').length, 6)
   })
 })

@@ -44,6 +44,8 @@ export interface CallRecord {
   params: QueryParams
   /** The reply was never sent: the connection was dropped after the action was applied. */
   dropped?: boolean
+  /** Neither applied nor answered: held open by the stallCreateTags fault. */
+  stalled?: boolean
 }
 
 /** Switches that make the endpoint misbehave the way EC2 sometimes does. */
@@ -56,6 +58,14 @@ export interface Ec2Faults {
   failCapacity(count?: number): void
   /** These actions fail with 403 UnauthorizedOperation until reset. */
   deny(...actions: string[]): void
+  /** Instances launched from now on stay pending until releasePending (or reset, or stop). */
+  holdPending(): void
+  releasePending(): void
+  /**
+   * The next `count` CreateTags are neither applied nor answered: the client waits until it gives
+   * up or is interrupted (their connections are closed on reset or stop).
+   */
+  stallCreateTags(count?: number): void
   reset(): void
 }
 
@@ -99,7 +109,13 @@ export async function startEc2Endpoint(options: Ec2EndpointOptions): Promise<Ec2
     throttleActions: undefined as string[] | undefined,
     drop: 0,
     capacity: 0,
+    stallTags: 0,
     denied: new Set<string>(),
+  }
+  const stalled = new Set<ServerResponse>()
+  const closeStalled = () => {
+    for (const res of stalled) res.socket?.destroy()
+    stalled.clear()
   }
   const faults: Ec2Faults = {
     throttle(count, actions) {
@@ -115,9 +131,20 @@ export async function startEc2Endpoint(options: Ec2EndpointOptions): Promise<Ec2
     deny(...actions) {
       for (const action of actions) state.denied.add(action)
     },
+    holdPending() {
+      world.holdPending()
+    },
+    releasePending() {
+      world.releasePending()
+    },
+    stallCreateTags(count = 1) {
+      state.stallTags = count
+    },
     reset() {
-      Object.assign(state, { throttle: 0, throttleActions: undefined, drop: 0, capacity: 0 })
+      Object.assign(state, { throttle: 0, throttleActions: undefined, drop: 0, capacity: 0, stallTags: 0 })
       state.denied.clear()
+      world.releasePending()
+      closeStalled()
     },
   }
 
@@ -183,6 +210,12 @@ export async function startEc2Endpoint(options: Ec2EndpointOptions): Promise<Ec2
         `We currently do not have sufficient ${type} capacity in the Availability Zone you requested (${region}a). Our system will be working on provisioning additional capacity. You can currently get ${type} capacity by not specifying an Availability Zone in your request or choosing ${region}b, ${region}c.`,
       )
     }
+    if (action === 'CreateTags' && state.stallTags > 0) {
+      state.stallTags--
+      record.stalled = true
+      stalled.add(res)
+      return
+    }
     let body: string
     try {
       body = replyDocument(action, requestId, handler(params, context))
@@ -222,6 +255,7 @@ export async function startEc2Endpoint(options: Ec2EndpointOptions): Promise<Ec2
     instances: (...states) =>
       world.visibleInstances().filter((i) => states.length === 0 || states.includes(i.state)),
     async stop() {
+      closeStalled()
       await world.shutdown()
       server.close()
       for (const socket of sockets) socket.destroy()

@@ -263,8 +263,26 @@ export class World {
   /** Launch failures, for tests to assert there were none. */
   readonly launchErrors: Error[] = []
   private nextPrivate = 10
+  /** While set, instances launched stay pending until it settles (a fault switch). */
+  private pendingGate?: { promise: Promise<void>; release: () => void }
 
   constructor(readonly options: WorldOptions) {}
+
+  /** Keep instances launched from now on pending until releasePending. */
+  holdPending(): void {
+    if (this.pendingGate) return
+    let release!: () => void
+    const promise = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    this.pendingGate = { promise, release }
+  }
+
+  /** Let held instances (and later ones) turn running. */
+  releasePending(): void {
+    this.pendingGate?.release()
+    this.pendingGate = undefined
+  }
 
   /** Instances a Describe call can still see (terminated ones fade after a while). */
   visibleInstances(): InstanceRecord[] {
@@ -288,10 +306,12 @@ export class World {
 
   /** Start the real node behind an instance; pending turns running once it listens and pendingMs passed. */
   launch(instance: InstanceRecord, user: string, publicKey: string | undefined): void {
+    const gate = this.pendingGate?.promise
     instance.launched = (async () => {
       const [node] = await Promise.all([
         this.options.launcher.launch({ instanceId: instance.id, user, ...(publicKey ? { publicKey } : {}) }),
         sleep(this.options.pendingMs),
+        gate,
       ])
       instance.node = node
       if (instance.state !== 'pending') return
@@ -331,6 +351,7 @@ export class World {
 
   /** Terminate everything and wait until every node stopped. */
   async shutdown(): Promise<void> {
+    this.releasePending()
     for (const instance of this.instances.values()) this.terminate(instance)
     await Promise.all([...this.instances.values()].map((i) => i.launched.then(() => i.stopped)))
   }

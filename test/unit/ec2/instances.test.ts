@@ -7,6 +7,9 @@ import {
   freeNames,
   hostKeysTagValue,
   instanceNode,
+  isUnfinished,
+  missingNames,
+  NO_HOST_KEYS,
   newestFirst,
   TAG,
 } from '../../../src/plugins/ec2/instances.js'
@@ -73,6 +76,42 @@ describe('ec2 instances as nodes', () => {
     // Without a public address, the private one; without tags, the id names it and port 22 is used.
     const bare = instanceNode({ InstanceId: 'i-0abc', PrivateIpAddress: '172.31.0.5' }, 'aws')
     assert.deepEqual([bare.name, bare.address, bare.port, bare.user], ['i-0abc', '172.31.0.5', 22, undefined])
+  })
+
+  it('tells members an interrupted create left unfinished: pending, unnamed, host keys never looked for', () => {
+    const member = (state: string, tags: Record<string, string>): Instance => ({
+      InstanceId: 'i-0abc',
+      State: { Name: state as 'running' },
+      Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+    })
+    const done = { [TAG.name]: 'web-1', [TAG.hostKeys]: ED }
+    assert.equal(isUnfinished(member('running', done)), false)
+    assert.equal(isUnfinished(member('running', { ...done, [TAG.hostKeys]: NO_HOST_KEYS })), false)
+    assert.equal(isUnfinished(member('pending', done)), true)
+    assert.equal(isUnfinished(member('running', { [TAG.hostKeys]: ED })), true)
+    assert.equal(isUnfinished(member('running', { ...done, [TAG.name]: '' })), true)
+    assert.equal(isUnfinished(member('running', { [TAG.name]: 'web-1' })), true)
+  })
+
+  it('names unnamed members with the free numbers, oldest launch first', () => {
+    const member = (id: string, launch: string, index: number, name?: string): Instance => ({
+      InstanceId: id,
+      LaunchTime: new Date(launch),
+      AmiLaunchIndex: index,
+      Tags: name ? [{ Key: TAG.name, Value: name }] : [],
+    })
+    const members = [
+      member('i-0c', '2024-07-01T10:05:00Z', 1),
+      member('i-0a', '2024-07-01T10:00:00Z', 0, 'web-2'),
+      member('i-0d', '2024-07-01T10:05:00Z', 0),
+      member('i-0b', '2024-07-01T09:00:00Z', 0),
+    ]
+    assert.deepEqual(missingNames('web', members), [
+      ['i-0b', 'web-1'],
+      ['i-0d', 'web-3'],
+      ['i-0c', 'web-4'],
+    ])
+    assert.deepEqual(missingNames('web', [members[1]!]), [])
   })
 
   it('records as many host key fingerprints as a tag value holds', () => {
