@@ -13,6 +13,10 @@ type MakeContext = (data: CrateContextData, published: Record<string, unknown>) 
 
 const config = JSON.parse(process.argv[2] ?? '{}') as HostConfig
 
+// Ctrl-C at a terminal reaches the whole process group: what an interrupt means is Forklift's to
+// decide (a first one lets running work finish), and Forklift ends its pods itself.
+process.on('SIGINT', () => {})
+
 // Node's permission model lets any process signal any other of the same user: a pod signals only itself.
 const rawKill = (process as unknown as { _kill: (pid: number, signal: number) => number })._kill
 Object.defineProperty(process, '_kill', {

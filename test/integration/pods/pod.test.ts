@@ -143,6 +143,16 @@ describe('a pod', () => {
     }
   })
 
+  it("outlives a terminal's Ctrl-C: Forklift decides what an interrupt ends", async () => {
+    const short = await makePod({ cacheDir })
+    const pid = short.pid!
+    process.kill(pid, 'SIGINT')
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    assert.ok(alive(pid))
+    assert.equal(await short.eval('6 * 7'), 42)
+    await destroyPod(short)
+  })
+
   it('destroyPod ends the process; later calls fail', async () => {
     const short = await makePod({ cacheDir })
     const pid = short.pid!
