@@ -5,6 +5,7 @@ import { createRedactor } from '../core/config/environment.js'
 import { createPodCrateRunner } from '../core/crates/pod-runner.js'
 import { parseBatch } from '../core/engine/batches.js'
 import type { EngineOptions } from '../core/engine/options.js'
+import { planPhases } from '../core/engine/phases.js'
 import { runConverge, runLift } from '../core/engine/run.js'
 import { createEventBus } from '../core/events.js'
 import type { RunResult } from '../core/model/results.js'
@@ -73,8 +74,14 @@ export async function runCommand(
   for (const name of Object.keys(counts)) selectGroups(project.config, [name])
 
   const bus = createEventBus(createRedactor(project.config.secrets))
-  const phases = flags.phase?.length ? flags.phase : ['configure']
-  const renderer = attachRenderer(bus, { json: flags.json, verbose: flags.verbose, command, groups, phases })
+  const phases = flags.phase ?? []
+  const renderer = attachRenderer(bus, {
+    json: flags.json,
+    verbose: flags.verbose,
+    command,
+    groups,
+    phases: planPhases(command, phases),
+  })
 
   const stop = new AbortController()
   const abort = new AbortController()

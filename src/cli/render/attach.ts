@@ -8,6 +8,7 @@ export interface RenderOptions {
   verbose: boolean
   command: 'lift' | 'converge'
   groups: GroupSpec[]
+  /** Every phase of the run, in order (planPhases). */
   phases: string[]
 }
 

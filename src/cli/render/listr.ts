@@ -51,9 +51,8 @@ export function listrRenderer(options: RenderOptions) {
   }
 
   const view: ActionView = { verbose: options.verbose, dryRun: false }
-  const phaseNames = [
-    ...new Set([...(options.command === 'converge' ? ['bootstrap'] : []), 'settings', ...options.phases]),
-  ]
+  // Every phase of the run, in order, as the engine plans them.
+  const phaseNames = options.phases
   const nodeKey = (group: string, phase: string, node: string) => `node:${group}:${phase}:${node}`
   const actions = new Map<string, ActionResult[]>()
   const tasked = new Set<string>()

@@ -18,7 +18,7 @@ export interface EngineOptions {
   providers: Map<string, Provider>
   crates: Map<string, ResolvedCrate>
   runner: CrateRunner
-  /** Phases after the built-in ones: lift defaults to configure. */
+  /** The `--phase` values; the run's phases come from them by planPhases. */
   phases: string[]
   dryRun: boolean
   concurrency: number

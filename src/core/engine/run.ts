@@ -8,6 +8,7 @@ import { adminPublicKey } from './bootstrap.js'
 import { planCount } from './counts.js'
 import type { EngineOptions } from './options.js'
 import { type RunShared, runNodePhase } from './phase.js'
+import { planPhases } from './phases.js'
 import { type NodeSession, openSession, switchToAdmin } from './session.js'
 
 interface GroupState {
@@ -82,18 +83,14 @@ async function run(command: 'lift' | 'converge', options: EngineOptions): Promis
     ),
   )
 
-  const phases: { name: string; sessions: () => NodeSession[] }[] = []
-  if (command === 'converge') {
-    phases.push({
-      name: 'bootstrap',
-      sessions: () => live().filter((s) => !s.bootstrapped && !isConsider(s, states)),
-    })
-  }
-  phases.push({ name: 'settings', sessions: live })
-  for (const phase of options.phases) {
-    if (phase === 'bootstrap' || phase === 'settings') continue
-    phases.push({ name: phase, sessions: () => live().filter((s) => !isConsider(s, states)) })
-  }
+  // Bootstrap only where the node's marker is missing; considered groups run settings alone.
+  const phases = planPhases(command, options.phases).map((name) => ({
+    name,
+    sessions: () =>
+      name === 'settings'
+        ? live()
+        : live().filter((s) => !isConsider(s, states) && (name !== 'bootstrap' || !s.bootstrapped)),
+  }))
 
   for (const phase of phases) {
     if (stopped()) break

@@ -226,6 +226,39 @@ describe('failures, rolling batches and secrets', () => {
     assert.equal((result.stdout.match(/configure (ok|changed)/g) ?? []).length, 4)
   })
 
+  it('converge --phase deploy runs settings, configure and deploy on every node', async () => {
+    const dir = await project({
+      'forklift.yaml': `
+providers:
+  box: { type: local, settings: { root: nodes } }
+groups:
+  app:
+    provider: box
+    count: 2
+    phases:
+      configure:
+        - { type: exec, script: "echo configured > configured", creates: configured }
+      deploy:
+        - { type: exec, script: "echo deployed > deployed", creates: deployed }
+`,
+    })
+    try {
+      const result = await runCli(['converge', '--phase', 'deploy', '--json'], { cwd: dir })
+      assert.equal(result.code, 0, result.stdout + result.stderr)
+      const app = json(result.stdout).groups[0]!
+      for (const node of ['app-1', 'app-2']) {
+        assert.deepEqual(
+          app.phases.filter((p) => p.node === node).map((p) => `${p.phase}:${p.status}`),
+          ['bootstrap:changed', 'settings:ok', 'configure:changed', 'deploy:changed'],
+        )
+        assert.ok(await exists(join(dir, 'nodes', node, 'configured')))
+        assert.ok(await exists(join(dir, 'nodes', node, 'deployed')))
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
   it('Ctrl-C lets running scripts finish, starts nothing new, and still prints the summary', async () => {
     const slow = await project({
       'forklift.yaml': `
@@ -244,7 +277,7 @@ groups:
     })
     try {
       let pid = 0
-      const running = runCli(['converge', '--phase', 'configure', '--phase', 'deploy'], {
+      const running = runCli(['converge', '--phase', 'deploy'], {
         cwd: slow,
         onSpawn: (p) => {
           pid = p
