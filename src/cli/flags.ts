@@ -9,7 +9,12 @@ export const projectFlags = {
 /** Flags of the commands that run phases (lift, converge). */
 export const runFlags = {
   ...projectFlags,
-  phase: Flags.string({ char: 'p', description: 'Phase to run (repeatable)', multiple: true }),
+  phase: Flags.string({
+    char: 'p',
+    description:
+      'Phase to run (repeatable): bootstrap, settings, configure, or one a group or its crates define',
+    multiple: true,
+  }),
   'dry-run': Flags.boolean({
     char: 'n',
     description: 'Run checks only: change nothing, show what would change',

@@ -5,7 +5,7 @@ import { createRedactor } from '../core/config/environment.js'
 import { createPodCrateRunner } from '../core/crates/pod-runner.js'
 import { parseBatch } from '../core/engine/batches.js'
 import type { EngineOptions } from '../core/engine/options.js'
-import { planPhases } from '../core/engine/phases.js'
+import { planPhases, unknownPhases } from '../core/engine/phases.js'
 import { runConverge, runLift } from '../core/engine/run.js'
 import { createEventBus } from '../core/events.js'
 import type { RunResult } from '../core/model/results.js'
@@ -73,8 +73,16 @@ export async function runCommand(
   const consider = flags.consider?.length ? selectGroups(project.config, flags.consider) : []
   for (const name of Object.keys(counts)) selectGroups(project.config, [name])
 
-  const bus = createEventBus(createRedactor(project.config.secrets))
   const phases = flags.phase ?? []
+  // Every crate runs sandboxed in a pod; crates with one dependency set share one pool for the whole run.
+  const runner = createPodCrateRunner({ crates: project.crates.values() })
+  const unknown = await unknownPhases(phases, groups, project.crates, runner)
+  if (unknown) {
+    await runner.close()
+    throw new UsageError(unknown)
+  }
+
+  const bus = createEventBus(createRedactor(project.config.secrets))
   const renderer = attachRenderer(bus, {
     json: flags.json,
     verbose: flags.verbose,
@@ -95,11 +103,10 @@ export async function runCommand(
 
   const providers = await openProviders(project, [...groups, ...consider], bus).catch(async (error) => {
     process.off('SIGINT', onSigint)
+    await runner.close()
     await renderer.done()
     throw error
   })
-  // Every crate runs sandboxed in a pod; crates with one dependency set share one pool for the whole run.
-  const runner = createPodCrateRunner({ crates: project.crates.values() })
   let result: RunResult
   try {
     const options: EngineOptions = {

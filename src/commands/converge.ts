@@ -6,7 +6,7 @@ import { runCommand } from '../cli/run-engine.js'
 export default class Converge extends Command {
   static override summary = 'Bring groups to their declared count, bootstrap new nodes, then configure all'
   static override description =
-    'For each group: list its nodes through the provider, create the missing ones and destroy the surplus (newest first), run bootstrap on nodes that were never bootstrapped, then settings, configure and any --phase on every node.'
+    'For each group: list its nodes through the provider, create the missing ones and destroy the surplus (newest first), run bootstrap on nodes that were never bootstrapped, then settings, configure and each --phase (in the order given) on every node. A phase that is not built in and that no group or crate of the groups defines is a usage error.'
   static override strict = false
   static override args = { group: Args.string({ description: 'Groups to converge (default: all)' }) }
   static override flags = {

@@ -127,27 +127,36 @@ export function createPodCrateRunner(options: PodCrateRunnerOptions = {}): Crate
     return error as Error
   }
 
+  // The crate's phase names, loaded once per entry.
+  function phaseSet(crate: ResolvedCrate): Promise<Set<string>> {
+    let names = phases.get(crate.entry)
+    if (!names) {
+      names = (async () => {
+        const pod = await podOf(crate)
+        try {
+          const list = (await pod.request(
+            { op: 'crate-phases', crate: crate.name, entry: await entryOf(crate) },
+            `loading crate "${crate.name}"`,
+          )) as string[]
+          return new Set(list)
+        } catch (error) {
+          throw loadError(crate, error)
+        }
+      })()
+      phases.set(crate.entry, names)
+      // A pod that died while loading is no reason to remember the failure.
+      names.catch(() => phases.delete(crate.entry))
+    }
+    return names
+  }
+
   return {
     async hasPhase(crate, phase) {
-      let names = phases.get(crate.entry)
-      if (!names) {
-        names = (async () => {
-          const pod = await podOf(crate)
-          try {
-            const list = (await pod.request(
-              { op: 'crate-phases', crate: crate.name, entry: await entryOf(crate) },
-              `loading crate "${crate.name}"`,
-            )) as string[]
-            return new Set(list)
-          } catch (error) {
-            throw loadError(crate, error)
-          }
-        })()
-        phases.set(crate.entry, names)
-        // A pod that died while loading is no reason to remember the failure.
-        names.catch(() => phases.delete(crate.entry))
-      }
-      return (await names).has(phase)
+      return (await phaseSet(crate)).has(phase)
+    },
+
+    async phases(crate) {
+      return [...(await phaseSet(crate))]
     },
 
     async runPhase(crate, data: CrateContextData): Promise<PhaseOutput> {

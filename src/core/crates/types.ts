@@ -83,6 +83,8 @@ export interface PhaseOutput {
 export interface CrateRunner {
   /** Whether the crate defines the phase (without running it). */
   hasPhase(crate: ResolvedCrate, phase: string): Promise<boolean>
+  /** The phases the crate defines. */
+  phases(crate: ResolvedCrate): Promise<string[]>
   runPhase(crate: ResolvedCrate, context: CrateContextData): Promise<PhaseOutput>
   close(): Promise<void>
 }

@@ -84,6 +84,19 @@ describe('converge and lift with the local provider', () => {
     for (const phase of web.phases) for (const action of phase.actions) assert.equal(action.status, 'ok')
   })
 
+  it('lift --phase bootstrap bootstraps only the nodes whose marker is missing', async () => {
+    const marker = join(dir, '.forklift/nodes/web-2/.forklift/bootstrapped')
+    await rm(marker)
+    const result = await runCli(['lift', '--phase', 'bootstrap', '--json'], { cwd: dir })
+    assert.equal(result.code, 0, result.stderr)
+    const web = json(result.stdout).groups[0]!
+    assert.deepEqual(
+      web.phases.map((p) => `${p.node}:${p.phase}:${p.status}`),
+      ['web-2:bootstrap:changed', 'web-1:settings:ok', 'web-2:settings:ok'],
+    )
+    assert.ok(await exists(marker))
+  })
+
   it('--dry-run reports a change with a diff and changes nothing', async () => {
     const motd = join(dir, '.forklift/nodes/web-1/etc/motd')
     await writeFile(motd, 'edited by hand\n')
@@ -140,6 +153,20 @@ describe('converge and lift with the local provider', () => {
     const count = await runCli(['converge', '--count', 'web'], { cwd: dir })
     assert.equal(count.code, 2)
     assert.match(count.stderr, /--count web: expected GROUP=N/)
+  })
+
+  it('a phase nothing defines is a usage error naming it and the known phases; nothing runs', async () => {
+    const typo = await runCli(['lift', '--phase', 'configrue', '--json'], { cwd: dir })
+    assert.equal(typo.code, 2)
+    assert.match(
+      typo.stderr,
+      /unknown phase "configrue" \(did you mean "configure"\?\): no group or crate of web defines it; phases: bootstrap, settings, configure\n/,
+    )
+    assert.equal(typo.stdout, '')
+    const other = await runCli(['converge', 'web', '--phase', 'deploy', '--phase', 'configure'], { cwd: dir })
+    assert.equal(other.code, 2)
+    assert.match(other.stderr, /unknown phase "deploy": no group or crate of web defines it/)
+    assert.doesNotMatch(other.stdout, /converge/)
   })
 })
 
@@ -337,12 +364,13 @@ export default {
 }
 `,
     })
-    const created = await runCli(['converge', '--phase', 'none'], { cwd: dir })
+    const created = await runCli(['converge'], { cwd: dir })
     assert.equal(created.code, 0, created.stdout + created.stderr)
   })
   after(() => rm(dir, { recursive: true, force: true }))
 
   it('a web node reads what the db group published', async () => {
+    await rm(join(dir, 'nodes/web-1/database'))
     const result = await runCli(['lift'], { cwd: dir })
     assert.equal(result.code, 0, result.stdout + result.stderr)
     assert.equal(await readFile(join(dir, 'nodes/web-1/database'), 'utf8'), 'db=db-1:5432\n')
