@@ -23,7 +23,7 @@ export const runFlags = {
   concurrency: Flags.integer({ description: 'Nodes worked on at once', default: 10, min: 1 }),
   batch: Flags.string({ description: 'Rolling work: run each phase on N nodes (or N%) at a time' }),
   'max-fail': Flags.integer({
-    description: 'Stop once more than this percentage of nodes failed',
+    description: 'Start nothing new once more than this percentage of nodes failed (the rest: skipped)',
     min: 0,
     max: 100,
   }),

@@ -2,7 +2,15 @@ import { resolve } from 'node:path'
 import pLimit from 'p-limit'
 import type { GroupSpec } from '../model/group.js'
 import type { Node } from '../model/node.js'
-import type { GroupResult, NodePhaseResult, RunResult } from '../model/results.js'
+import type {
+  GroupResult,
+  NodePhaseResult,
+  NodeReport,
+  NodeSkip,
+  NodeStatus,
+  RunResult,
+  StopReason,
+} from '../model/results.js'
 import { splitBatches } from './batches.js'
 import { adminPublicKey } from './bootstrap.js'
 import { planCount } from './counts.js'
@@ -66,13 +74,27 @@ async function run(command: 'lift' | 'converge', options: EngineOptions): Promis
     options.maxFailPercent !== undefined &&
     totalNodes > 0 &&
     (failures * 100) / totalNodes > options.maxFailPercent
-  const stopped = () => options.stop.aborted || options.abort.aborted || overFailLimit()
+  // Why the run starts nothing new, once it does (it never takes that back).
+  let halted: StopReason | undefined
+  const stopped = () => {
+    if (halted) return true
+    if (options.stop.aborted || options.abort.aborted) halted = 'interrupted'
+    else if (overFailLimit()) {
+      halted = 'max-fail'
+      events.emit({
+        type: 'log',
+        level: 'warn',
+        message: `max-fail reached: ${failures} of ${totalNodes} node(s) failed, more than ${options.maxFailPercent}%; starting nothing new`,
+      })
+    }
+    return halted !== undefined
+  }
 
   // Connect every node once; facts and the bootstrap marker come back in the same round trip.
   await Promise.all(
     live().map((session) =>
       limit(async () => {
-        if (stopped()) return markInterrupted(session)
+        if (stopped()) return notRun(session, 'connect')
         try {
           await openSession(session, options.transport)
         } catch (error) {
@@ -83,30 +105,35 @@ async function run(command: 'lift' | 'converge', options: EngineOptions): Promis
     ),
   )
 
-  // Bootstrap only where the node's marker is missing; considered groups run settings alone.
-  const phases = planPhases(command, options.phases).map((name) => ({
-    name,
-    sessions: () =>
-      name === 'settings'
-        ? live()
-        : live().filter((s) => !isConsider(s, states) && (name !== 'bootstrap' || !s.bootstrapped)),
-  }))
+  // Bootstrap only where the node's marker is missing (a node never reached: when it is new);
+  // considered groups run settings alone.
+  const planned = planPhases(command, options.phases)
+  const appliesTo = (phase: string, s: NodeSession) =>
+    phase === 'settings' ||
+    (!isConsider(s, states) && (phase !== 'bootstrap' || (s.facts ? !s.bootstrapped : s.isNew)))
+  const phases = planned.map((name) => ({ name, sessions: () => live().filter((s) => appliesTo(name, s)) }))
 
   for (const phase of phases) {
-    if (stopped()) break
     const sessions = phase.sessions()
     if (sessions.length === 0) continue
+    if (stopped()) {
+      for (const session of sessions) notRun(session, phase.name)
+      continue
+    }
     const byGroup = new Map<string, NodeSession[]>()
     for (const s of sessions) byGroup.set(s.group.name, [...(byGroup.get(s.group.name) ?? []), s])
     for (const [group, members] of byGroup) {
       events.emit({ type: 'phase:start', group, phase: phase.name, nodes: members.map((m) => m.node.name) })
     }
     for (const batch of splitBatches(sessions, options.batch)) {
-      if (stopped()) break
+      if (stopped()) {
+        for (const session of batch) notRun(session, phase.name)
+        continue
+      }
       await Promise.all(
         batch.map((session) =>
           limit(async () => {
-            if (stopped()) return markInterrupted(session)
+            if (stopped()) return notRun(session, phase.name)
             const result = await runNodePhase(session, phase.name, options, shared)
             stateOf(session, states).result.phases.push(result)
             if (result.status === 'failed' || result.status === 'interrupted') {
@@ -140,12 +167,12 @@ async function run(command: 'lift' | 'converge', options: EngineOptions): Promis
   await Promise.all(states.flatMap((s) => s.sessions).map((s) => s.connection?.close().catch(() => {})))
 
   for (const state of states) {
-    state.result.nodes = state.sessions.map((s) => ({
-      name: s.node.name,
-      address: s.node.address,
-      status: nodeStatus(s, state.result.phases),
-      ...(s.failedPhase ? { failedPhase: s.failedPhase } : {}),
-    }))
+    // A failed group's nodes never started: they did none of what applied to them.
+    if (state.result.error) {
+      for (const s of state.sessions) s.notRun = ['connect', ...planned.filter((p) => appliesTo(p, s))]
+    }
+    const reason: StopReason | 'group-error' | undefined = state.result.error ? 'group-error' : halted
+    state.result.nodes = state.sessions.map((s) => nodeEntry(s, state.result.phases, reason))
   }
   const interrupted = options.stop.aborted || options.abort.aborted
   const groups = states.map((s) => s.result)
@@ -155,8 +182,10 @@ async function run(command: 'lift' | 'converge', options: EngineOptions): Promis
     startedAt: startedAt.toISOString(),
     durationMs: Date.now() - startedAt.getTime(),
     groups,
-    ok: !interrupted && groups.every((g) => !g.error && g.nodes.every((n) => n.status !== 'failed')),
+    ok:
+      !interrupted && !halted && groups.every((g) => !g.error && g.nodes.every((n) => n.status !== 'failed')),
     interrupted,
+    ...(halted ? { stopped: halted } : {}),
   }
   events.emit({ type: 'run:end', result })
   return result
@@ -217,18 +246,37 @@ function recordFailure(
   stateOf(session, states).result.phases.push(result)
 }
 
-function markInterrupted(session: NodeSession) {
-  session.failed = true
-  session.failedPhase ??= 'interrupted'
+/** Note a phase the node did not run because the run stopped starting new work. */
+function notRun(session: NodeSession, phase: string) {
+  session.notRun = [...(session.notRun ?? []), phase]
 }
 
-function nodeStatus(session: NodeSession, phases: NodePhaseResult[]): GroupResult['nodes'][number]['status'] {
+/**
+ * A node's line in the report. It failed or was interrupted when one of its phases was; else it is
+ * skipped when a phase that applied to it never ran; else changed or ok.
+ */
+function nodeEntry(
+  session: NodeSession,
+  phases: NodePhaseResult[],
+  reason: NodeSkip['reason'] | undefined,
+): NodeReport {
   const mine = phases.filter((p) => p.node === session.node.name)
-  if (mine.some((p) => p.status === 'failed')) return 'failed'
-  if (mine.some((p) => p.status === 'interrupted') || session.failedPhase === 'interrupted')
-    return 'interrupted'
-  if (mine.some((p) => p.status === 'changed')) return 'changed'
-  return 'ok'
+  const has = (status: NodeStatus) => mine.some((p) => p.status === status)
+  const skipped = session.notRun?.length && reason ? { reason, phases: session.notRun } : undefined
+  const order: [NodeStatus, boolean][] = [
+    ['failed', has('failed')],
+    ['interrupted', has('interrupted')],
+    ['skipped', skipped !== undefined],
+    ['changed', has('changed')],
+  ]
+  const status = order.find(([, applies]) => applies)?.[0] ?? 'ok'
+  return {
+    name: session.node.name,
+    address: session.node.address,
+    status,
+    ...(session.failedPhase ? { failedPhase: session.failedPhase } : {}),
+    ...(status === 'skipped' ? { skipped } : {}),
+  }
 }
 
 /** List a group's nodes; on converge, create the shortfall and destroy the surplus first. */

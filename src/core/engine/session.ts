@@ -18,6 +18,8 @@ export interface NodeSession {
   bootstrapped: boolean
   failed: boolean
   failedPhase?: string
+  /** Phases that applied to the node but never started, because the run stopped starting new work. */
+  notRun?: string[]
 }
 
 const MARKER_KEY = 'forklift_bootstrapped'

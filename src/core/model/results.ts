@@ -42,6 +42,28 @@ export interface RunResult {
   groups: GroupResult[]
   ok: boolean
   interrupted: boolean
+  /** Why the run stopped starting new work and left some undone, when it did. */
+  stopped?: StopReason
+}
+
+/** What made a run start nothing new: Ctrl-C, or more failed nodes than `--max-fail` allows. */
+export type StopReason = 'interrupted' | 'max-fail'
+
+/** Why a node left work undone though it did not fail, and which phases it did not run. */
+export interface NodeSkip {
+  reason: StopReason | 'group-error'
+  /** In run order; `connect` when the node was never reached. */
+  phases: string[]
+}
+
+/** One node's outcome over the whole run. */
+export interface NodeReport {
+  name: string
+  address: string
+  status: NodeStatus
+  failedPhase?: string
+  /** Present when status is `skipped`. */
+  skipped?: NodeSkip
 }
 
 export interface GroupResult {
@@ -50,6 +72,6 @@ export interface GroupResult {
   created: string[]
   destroyed: string[]
   error?: string
-  nodes: { name: string; address: string; status: NodeStatus; failedPhase?: string }[]
+  nodes: NodeReport[]
   phases: NodePhaseResult[]
 }

@@ -241,10 +241,60 @@ describe('failures, rolling batches and secrets', () => {
       },
     )
     assert.equal(result.code, 1)
-    const group = json(result.stdout).groups[0]!
+    const report = json(result.stdout)
+    assert.equal(report.stopped, 'max-fail')
+    assert.equal(report.interrupted, false)
+    const group = report.groups[0]!
     const configured = group.phases.filter((p) => p.phase === 'configure')
     assert.equal(configured.length, 1, 'only the first batch ran')
     assert.equal(configured[0]!.status, 'failed')
+    assert.deepEqual(
+      group.nodes.map((n) => [n.name, n.status, n.skipped]),
+      [
+        ['app-1', 'failed', undefined],
+        ['app-2', 'skipped', { reason: 'max-fail', phases: ['configure'] }],
+        ['app-3', 'skipped', { reason: 'max-fail', phases: ['configure'] }],
+        ['app-4', 'skipped', { reason: 'max-fail', phases: ['configure'] }],
+      ],
+    )
+  })
+
+  it('--max-fail 30 lets one failure in four pass, stops at the second, and exits 1', async () => {
+    const args = ['lift', '--batch', '1', '--max-fail', '30', '--set', 'fail=app-1,app-2,app-3']
+    const result = await runCli([...args, '--json'], { cwd: dir })
+    assert.equal(result.code, 1)
+    const report = json(result.stdout)
+    assert.equal(report.ok, false)
+    assert.equal(report.stopped, 'max-fail')
+    assert.deepEqual(
+      report.groups[0]!.nodes.map((n) => `${n.name}:${n.status}:${n.skipped?.reason ?? ''}`),
+      ['app-1:failed:', 'app-2:failed:', 'app-3:skipped:max-fail', 'app-4:skipped:max-fail'],
+    )
+    const plain = await runCli(args, { cwd: dir })
+    assert.equal(plain.code, 1)
+    assert.match(
+      plain.stdout,
+      /max-fail reached: 2 of 4 node\(s\) failed, more than 30%; starting nothing new/,
+    )
+    assert.match(plain.stdout, /lift stopped at --max-fail in/)
+    assert.match(plain.stdout, /app: 4 node\(s\), 2 failed, 2 skipped \(max-fail reached\)/)
+  })
+
+  it('a group that fails before its nodes start reports them skipped', async () => {
+    const broken = (await readFile(join(dir, 'forklift.yaml'), 'utf8')).replace(
+      '    count: 4\n',
+      '    count: 4\n    login: { identity-file: keys/missing }\n',
+    )
+    await writeFile(join(dir, 'broken.yaml'), broken)
+    const result = await runCli(['lift', '-c', 'broken.yaml', '--json'], { cwd: dir })
+    assert.equal(result.code, 1)
+    const group = json(result.stdout).groups[0]!
+    assert.match(group.error ?? '', /no public key at .*keys\/missing\.pub/)
+    assert.deepEqual(group.phases, [])
+    for (const node of group.nodes) {
+      assert.equal(node.status, 'skipped')
+      assert.deepEqual(node.skipped, { reason: 'group-error', phases: ['connect', 'settings', 'configure'] })
+    }
   })
 
   it('--batch 50% runs two batches of two', async () => {
@@ -320,8 +370,63 @@ groups:
       assert.equal(result.code, 1)
       assert.match(result.stdout, /interrupted: finishing running scripts/)
       assert.match(result.stdout, /converge interrupted in/)
+      assert.match(result.stdout, /slow: 1 node\(s\), 1 skipped \(interrupted\)/)
       assert.ok(await exists(join(slow, 'nodes/slow-1/slept')), 'the running script finished')
       assert.equal(await exists(join(slow, 'nodes/slow-1/deployed')), false, 'no new phase started')
+    } finally {
+      await rm(slow, { recursive: true, force: true })
+    }
+  })
+
+  it('Ctrl-C in the first of rolling batches reports every node that did not finish as skipped', async () => {
+    const slow = await project({
+      'forklift.yaml': `
+providers:
+  box: { type: local, settings: { root: nodes } }
+groups:
+  slow:
+    provider: box
+    count: 3
+    phases:
+      configure:
+        - { type: exec, script: "touch started; sleep 1.5; echo slept > slept" }
+      deploy:
+        - { type: exec, script: "echo deployed > deployed" }
+`,
+    })
+    try {
+      let pid = 0
+      const running = runCli(['converge', '--batch', '1', '--phase', 'deploy', '--json'], {
+        cwd: slow,
+        onSpawn: (p) => {
+          pid = p
+        },
+      })
+      // Interrupt while the first batch's configure script sleeps.
+      for (let i = 0; i < 200 && !(await exists(join(slow, 'nodes/slow-1/started'))); i++) {
+        await new Promise((r) => setTimeout(r, 50))
+      }
+      process.kill(pid, 'SIGINT')
+      const result = await running
+      assert.equal(result.code, 1)
+      const report = json(result.stdout)
+      assert.equal(report.interrupted, true)
+      assert.equal(report.stopped, 'interrupted')
+      const group = report.groups[0]!
+      assert.deepEqual(
+        group.nodes.map((n) => [n.name, n.status, n.skipped]),
+        [
+          ['slow-1', 'skipped', { reason: 'interrupted', phases: ['deploy'] }],
+          ['slow-2', 'skipped', { reason: 'interrupted', phases: ['configure', 'deploy'] }],
+          ['slow-3', 'skipped', { reason: 'interrupted', phases: ['configure', 'deploy'] }],
+        ],
+      )
+      assert.deepEqual(
+        group.phases.filter((p) => p.phase === 'configure').map((p) => `${p.node}:${p.status}`),
+        ['slow-1:changed'],
+      )
+      assert.ok(await exists(join(slow, 'nodes/slow-1/slept')), 'the running script finished')
+      assert.equal(await exists(join(slow, 'nodes/slow-2/started')), false, 'no new node started')
     } finally {
       await rm(slow, { recursive: true, force: true })
     }
