@@ -3,7 +3,6 @@ import type { Facts } from '../model/node.js'
 import type { HelperName } from './prelude.js'
 import { printfBytes, shq, toBytes } from './quote.js'
 import type { Action } from './types.js'
-import { type Check, describe } from './validate.js'
 
 /** What compiling one action needs besides the action. */
 export interface CompileContext {
@@ -18,11 +17,8 @@ export interface Fragment {
   helpers: HelperName[]
 }
 
-/** Everything one action type brings: its fields, checks, summary and shell. */
+/** Everything one action type brings besides its schema (schema.ts): its summary and its shell. */
 export interface ActionDefinition<A extends Action> {
-  /** Fields besides `type` and `id`. */
-  fields: readonly string[]
-  validate(action: A, check: Check): void
   describe(action: A): string
   compile(action: A, context: CompileContext): Fragment
   /** Path and bytes the action's file should hold, so a changed file gets a diff. */
@@ -52,23 +48,4 @@ export function contentFunction(content: string | Uint8Array): string {
   const bytes = toBytes(content)
   const hash = createHash('sha256').update(bytes).digest('hex')
   return `H=${hash} HC=1\nc(){\n${printfBytes(bytes)}\n}`
-}
-
-/** File content: a string (written as UTF-8) or bytes. */
-export function checkContent(check: Check, value: unknown): void {
-  if (value !== undefined && typeof value !== 'string' && !(value instanceof Uint8Array)) {
-    check.fail('content', `must be a string or bytes, got ${describe(value)}`)
-  }
-}
-
-export const PRESENCE = ['present', 'absent'] as const
-
-/** A user or group name, or a numeric id. */
-const OWNER = /^[A-Za-z0-9_][A-Za-z0-9_.-]*\$?$/
-
-/** `mode`, `owner`, `group`: octal mode and names usable by chmod/chown. */
-export function checkOwnership(check: Check): void {
-  check.mode()
-  check.name('owner', check.str('owner'), OWNER)
-  check.name('group', check.str('group'), OWNER)
 }

@@ -1,17 +1,8 @@
-import { type ActionDefinition, assign, checkOwnership, normalMode, PRESENCE } from './definition.js'
+import { type ActionDefinition, assign, normalMode } from './definition.js'
 import type { DirectoryAction } from './types.js'
 
 /** A directory: present with attributes (below it too when recursive), or absent with all it holds. */
 export const directory: ActionDefinition<DirectoryAction> = {
-  fields: ['path', 'state', 'mode', 'owner', 'group', 'recursive'],
-  validate(action, check) {
-    const path = check.path('path')!
-    check.oneOf('state', PRESENCE)
-    checkOwnership(check)
-    check.bool('recursive')
-    if (action.state === 'absent' && /^\/+$/.test(path))
-      check.fail('path', 'is the root directory, which is never removed')
-  },
   describe: (action) => `directory ${action.path}`,
   compile(action) {
     if (action.state === 'absent') return { body: `${assign({ P: action.path })}\n_rmd`, helpers: ['rmd'] }

@@ -1,26 +1,9 @@
-import {
-  type ActionDefinition,
-  assign,
-  checkContent,
-  checkOwnership,
-  contentFunction,
-  normalMode,
-  PRESENCE,
-} from './definition.js'
+import { type ActionDefinition, assign, contentFunction, normalMode } from './definition.js'
 import { toBytes } from './quote.js'
 import type { FileAction } from './types.js'
 
 /** A regular file: present (with content, when given) or absent; written atomically, attributes fixed when they differ. */
 export const file: ActionDefinition<FileAction> = {
-  fields: ['path', 'state', 'content', 'mode', 'owner', 'group'],
-  validate(action, check) {
-    check.path('path')
-    check.oneOf('state', PRESENCE)
-    checkContent(check, action.content)
-    checkOwnership(check)
-    if (action.state === 'absent' && action.content !== undefined)
-      check.fail('content', 'cannot be given with state absent')
-  },
   describe: (action) => `file ${action.path}`,
   compile(action) {
     if (action.state === 'absent') return { body: `${assign({ P: action.path })}\n_rmf`, helpers: ['rmf'] }

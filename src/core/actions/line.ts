@@ -1,4 +1,4 @@
-import { type ActionDefinition, assign, PRESENCE } from './definition.js'
+import { type ActionDefinition, assign } from './definition.js'
 import type { LineAction } from './types.js'
 
 /**
@@ -6,13 +6,6 @@ import type { LineAction } from './types.js'
  * (every matching line removed). A missing file is created for a present line.
  */
 export const line: ActionDefinition<LineAction> = {
-  fields: ['path', 'line', 'match', 'state'],
-  validate(_action, check) {
-    check.path('path')
-    check.str('line', { required: true, empty: true, line: true })
-    check.str('match', { line: true })
-    check.oneOf('state', PRESENCE)
-  },
   describe: (action) => `line ${action.path}`,
   compile(action) {
     const vars = assign({ P: action.path, LN: action.line, LR: action.match, LS: action.state ?? 'present' })

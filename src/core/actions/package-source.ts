@@ -1,12 +1,5 @@
-import { type ActionDefinition, assign, contentFunction, PRESENCE } from './definition.js'
+import { type ActionDefinition, assign, contentFunction } from './definition.js'
 import type { PackageSourceAction } from './types.js'
-import type { Check } from './validate.js'
-
-/** A value that becomes one word of a sources line: no spaces, no `]`. */
-function word(check: Check, value: string | undefined, field: string): void {
-  if (value !== undefined && !/^[^\s\]]+$/.test(value)) check.fail(field, 'must be one word (no spaces)')
-}
-const ARMORED = '-----BEGIN PGP PUBLIC KEY BLOCK-----'
 
 /** Where an apt source and its key live. */
 export function aptPaths(name: string): { list: string; key: string } {
@@ -48,33 +41,6 @@ export function yumRepo(name: string, yum: NonNullable<PackageSourceAction['yum'
  * next package action refresh the index.
  */
 export const packageSource: ActionDefinition<PackageSourceAction> = {
-  fields: ['name', 'state', 'apt', 'yum'],
-  validate(action, check) {
-    check.name('name', check.str('name', { required: true }))
-    check.oneOf('state', PRESENCE)
-    const apt = check.nested('apt')
-    const yum = check.nested('yum')
-    if (!apt && !yum && action.state !== 'absent')
-      check.fail('', 'needs an `apt` or a `yum` source (or both)')
-    if (apt) {
-      apt.known(['uri', 'suite', 'components', 'key', 'arch', 'trusted'])
-      word(apt, apt.str('uri', { required: true }), 'uri')
-      word(apt, apt.str('suite', { required: true }), 'suite')
-      apt.name('arch', apt.str('arch'), /^[a-z0-9,-]+$/)
-      for (const [i, component] of (apt.strings('components') ?? []).entries())
-        word(apt, component, `components[${i}]`)
-      const key = apt.str('key')
-      if (key !== undefined && !key.trimStart().startsWith(ARMORED)) {
-        apt.fail('key', `must be an ASCII-armored public key (${ARMORED} …)`)
-      }
-      apt.bool('trusted')
-    }
-    if (yum) {
-      yum.known(['baseurl', 'gpgkey'])
-      word(yum, yum.str('baseurl', { required: true }), 'baseurl')
-      word(yum, yum.str('gpgkey'), 'gpgkey')
-    }
-  },
   describe: (action) => `package-source ${action.name}`,
   compile(action, { facts }) {
     const pm = facts.packageManager

@@ -10,8 +10,6 @@ const REFRESH: Record<string, HelperName> = { 'pk-apt': 'rf-apt', 'pk-rpm': 'rf-
  * script: later ones report ok until a package source changes.
  */
 export const packageUpdate: ActionDefinition<PackageUpdateAction> = {
-  fields: [],
-  validate() {},
   describe: () => 'package-update',
   compile(_action, { facts }) {
     const helper = packageHelper(facts)

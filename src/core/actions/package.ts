@@ -2,10 +2,6 @@ import type { Facts } from '../model/node.js'
 import { type ActionDefinition, assign, type Fragment } from './definition.js'
 import type { HelperName } from './prelude.js'
 import type { PackageAction } from './types.js'
-import { describe } from './validate.js'
-
-/** Package names as apt, dnf/yum and apk take them (`name`, `name=version`, `name:arch`); no globs or spaces. */
-const PACKAGE = /^[A-Za-z0-9][A-Za-z0-9+._:~=-]*$/
 
 /** The helper that implements packages for this node, or a failing fragment when there is no package manager. */
 export function packageHelper(facts: Facts): HelperName | undefined {
@@ -33,19 +29,6 @@ export function names(action: PackageAction): string[] {
  * names in one command; only what differs is touched.
  */
 export const pkg: ActionDefinition<PackageAction> = {
-  fields: ['name', 'state'],
-  validate(action, check) {
-    const value = action.name as unknown
-    if (typeof value !== 'string' && !Array.isArray(value)) {
-      check.fail('name', `must be a package name or a list of names, got ${describe(value)}`)
-    }
-    const list =
-      typeof value === 'string'
-        ? [check.str('name', { required: true })!]
-        : check.strings('name', { required: true })!
-    for (const name of list) check.name('name', name, PACKAGE)
-    check.oneOf('state', ['present', 'absent', 'latest'] as const)
-  },
   describe: (action) => `package ${names(action).join(' ')}`,
   compile(action, { facts }) {
     const helper = packageHelper(facts)

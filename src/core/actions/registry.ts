@@ -30,9 +30,6 @@ const definitions: Definitions = {
   service,
 }
 
-/** Every action type, in the order the docs list them. */
-export const actionTypes = Object.keys(definitions) as ActionType[]
-
 /** The definition of a known action type, or undefined. */
 export function definitionOf(type: unknown): ActionDefinition<Action> | undefined {
   if (typeof type !== 'string' || !Object.hasOwn(definitions, type)) return undefined

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
+import { describeValue } from '../config/issues.js'
 import type { Facts } from '../model/node.js'
 import type { ActionResult } from '../model/results.js'
 import type { ActionDefinition, CompileContext } from './definition.js'
@@ -8,53 +9,35 @@ import { describeOutcome } from './messages.js'
 import { type HelperName, helperCode, SETUP } from './prelude.js'
 import { type ActionReport, markerOf, readScriptOutput } from './protocol.js'
 import { shq } from './quote.js'
-import { actionTypes, definitionOf } from './registry.js'
+import { definitionOf } from './registry.js'
 import { renderTemplate } from './template.js'
 import type { Action } from './types.js'
-import { ActionError, Check, closest, describe } from './validate.js'
+import { ActionError, checkAction, fieldError } from './validate.js'
 
-/** Check an action and return its definition; errors name the action's index, type and field. */
-function checked(action: unknown, index: number): { definition: ActionDefinition<Action>; check: Check } {
-  if (action === null || typeof action !== 'object' || Array.isArray(action)) {
-    throw new ActionError(`action ${index}: must be a map with a \`type\`, got ${describe(action)}`)
-  }
-  const record = action as Record<string, unknown>
-  const definition = definitionOf(record.type)
-  if (!definition) {
-    const type = record.type
-    const near = typeof type === 'string' ? closest(type, actionTypes) : undefined
-    throw new ActionError(
-      `action ${index}: unknown type ${describe(type)}${near ? ` (did you mean "${near}"?)` : ''}; types: ${actionTypes.join(', ')}`,
-    )
-  }
-  const target =
-    typeof record.path === 'string' ? record.path : typeof record.name === 'string' ? record.name : ''
-  const check = new Check(record, `action ${index} (${record.type}${target ? ` ${target}` : ''})`)
-  check.known(definition.fields)
-  if (record.id !== undefined && (typeof record.id !== 'string' || !/^\S+$/.test(record.id))) {
-    check.fail('id', `must be a word without spaces, got ${describe(record.id)}`)
-  }
-  definition.validate(action as Action, check)
-  return { definition, check }
+/** The definition of an action the schema accepted. */
+function definitionFor(action: Action): ActionDefinition<Action> {
+  return definitionOf(action.type)!
 }
 
 /**
- * Control-side work before compiling: validate every action, render `remote-file` templates with
- * `templateData` (settings, env, node) and read `localFile`s (relative to baseDir), so that
- * compiling is pure. Returns new actions; the input is not changed.
+ * Control-side work before compiling: check every action against the action schema, render
+ * `remote-file` templates with `templateData` (settings, env, node) and read `localFile`s (relative
+ * to baseDir), so that compiling is pure. Returns new actions; the input is not changed.
  */
 export async function prepareActions(
   actions: Action[],
   options: { baseDir: string; templateData: Record<string, unknown> },
 ): Promise<Action[]> {
-  if (!Array.isArray(actions)) throw new ActionError(`actions must be a list, got ${describe(actions)}`)
+  if (!Array.isArray(actions))
+    throw new ActionError(`actions must be a list, got ${describeValue(actions as unknown)}`)
   const seen = new Map<string, number>()
   const prepared: Action[] = []
-  for (const [index, action] of actions.entries()) {
-    const check: Check = checked(action, index).check
+  for (const [index, raw] of actions.entries()) {
+    const action = checkAction(raw, index)
     if (action.id !== undefined) {
       const before = seen.get(action.id)
-      if (before !== undefined) check.fail('id', `"${action.id}" is already the id of action ${before}`)
+      if (before !== undefined)
+        throw fieldError(action, index, 'id', `"${action.id}" is already the id of action ${before}`)
       seen.set(action.id, index)
     }
     if (action.type !== 'remote-file' || action.state === 'absent') {
@@ -67,7 +50,7 @@ export async function prepareActions(
       try {
         content = renderTemplate(template, options.templateData)
       } catch (error) {
-        check.fail('template', (error as Error).message)
+        throw fieldError(action, index, 'template', (error as Error).message)
       }
       prepared.push({ ...rest, content })
     } else if (localFile !== undefined) {
@@ -77,7 +60,7 @@ export async function prepareActions(
         content = new Uint8Array(await readFile(path))
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code
-        check.fail('localFile', `cannot read ${path}${code ? ` (${code})` : ''}`)
+        throw fieldError(action, index, 'localFile', `cannot read ${path}${code ? ` (${code})` : ''}`)
       }
       prepared.push({ ...rest, content })
     } else {
@@ -104,25 +87,23 @@ export function compilePhaseScript(
     if (action.id !== undefined && !ids.has(action.id)) ids.set(action.id, index)
   const helpers = new Set<HelperName>()
   const blocks: string[] = []
-  for (const [index, action] of actions.entries()) {
-    const found = checked(action, index)
-    const { definition } = found
-    const check: Check = found.check
-    if (action.id !== undefined && ids.get(action.id) !== index) {
-      check.fail('id', `"${action.id}" is already the id of action ${ids.get(action.id)}`)
-    }
+  for (const [index, raw] of actions.entries()) {
+    const action = checkAction(raw, index)
+    const fail = (field: string, problem: string) => fieldError(action, index, field, problem)
+    if (action.id !== undefined && ids.get(action.id) !== index)
+      throw fail('id', `"${action.id}" is already the id of action ${ids.get(action.id)}`)
     const context: CompileContext = {
       facts,
       earlier: (names, field) =>
         names.map((name) => {
           const at = ids.get(name)
-          if (at === undefined) check.fail(field, `names "${name}", but no action in this phase has that id`)
+          if (at === undefined) throw fail(field, `names "${name}", but no action in this phase has that id`)
           if (at >= index)
-            check.fail(field, `names "${name}", which is action ${at}: only earlier actions can notify`)
+            throw fail(field, `names "${name}", which is action ${at}: only earlier actions can notify`)
           return at
         }),
     }
-    const fragment = definition.compile(action, context)
+    const fragment = definitionFor(action).compile(action, context)
     for (const helper of fragment.helpers) helpers.add(helper)
     blocks.push(`_a ${index}\n{\n${fragment.body}\n} </dev/null >"$T/o" 2>"$T/e"\n_z ${index}`)
   }
@@ -245,5 +226,5 @@ export function describeAction(action: Action): string {
   const definition = definitionOf((action as { type?: unknown })?.type)
   return definition
     ? definition.describe(action)
-    : `unknown action ${describe((action as { type?: unknown })?.type)}`
+    : `unknown action ${describeValue((action as { type?: unknown })?.type)}`
 }

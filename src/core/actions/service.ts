@@ -2,25 +2,12 @@ import { type ActionDefinition, assign } from './definition.js'
 import type { HelperName } from './prelude.js'
 import type { ServiceAction } from './types.js'
 
-const SERVICE = /^[A-Za-z0-9_@][A-Za-z0-9_.@:-]*$/
-const STATES = ['started', 'stopped', 'restarted', 'reloaded'] as const
-
 /**
  * A service through systemctl (systemd nodes) or its init script (/etc/init.d, with update-rc.d,
  * chkconfig or rc-update for `enabled`). With `notify`, it restarts (or reloads) only when one of the
  * named earlier actions changed; otherwise it only makes sure the service runs.
  */
 export const service: ActionDefinition<ServiceAction> = {
-  fields: ['name', 'state', 'enabled', 'notify'],
-  validate(_action, check) {
-    check.name('name', check.str('name', { required: true }), SERVICE)
-    const state = check.oneOf('state', STATES)
-    check.bool('enabled')
-    const notify = check.strings('notify')
-    if (notify && state && state !== 'restarted' && state !== 'reloaded') {
-      check.fail('notify', `needs state restarted or reloaded (or none), not ${state}`)
-    }
-  },
   describe: (action) => `service ${action.name}`,
   compile(action, context) {
     const helper: HelperName =

@@ -1,9 +1,6 @@
-import { type ActionDefinition, assign, contentFunction, PRESENCE } from './definition.js'
+import { type ActionDefinition, assign, contentFunction } from './definition.js'
 import type { HelperName } from './prelude.js'
 import type { UserAction } from './types.js'
-
-/** Login names as useradd and adduser accept them. */
-export const LOGIN = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?$/
 
 /** The sudoers.d file for a login (sudo skips files whose names hold a dot). */
 export function sudoersPath(name: string): string {
@@ -16,22 +13,6 @@ export function sudoersPath(name: string): string {
  * validated sudoers.d entry for passwordless sudo.
  */
 export const user: ActionDefinition<UserAction> = {
-  fields: ['name', 'state', 'home', 'shell', 'groups', 'system', 'authorizedKeys', 'sudo'],
-  validate(action, check) {
-    check.name('name', check.str('name', { required: true }), LOGIN)
-    check.oneOf('state', PRESENCE)
-    check.path('home', false)
-    check.path('shell', false)
-    if (action.home?.includes(':')) check.fail('home', 'must not contain ":"')
-    if (action.shell?.includes(':')) check.fail('shell', 'must not contain ":"')
-    const groups = check.strings('groups', { empty: true })
-    for (const [i, g] of (groups ?? []).entries()) check.name(`groups[${i}]`, g, LOGIN)
-    check.bool('system')
-    check.strings('authorizedKeys', { empty: true })?.forEach((key, i) => {
-      if (/[\r\n]/.test(key.trim())) check.fail(`authorizedKeys[${i}]`, 'must be one key on one line')
-    })
-    check.bool('sudo')
-  },
   describe: (action) => `user ${action.name}`,
   compile(action) {
     const absent = action.state === 'absent'

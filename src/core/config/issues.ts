@@ -258,28 +258,30 @@ function isMissingKey(data: unknown, path: readonly PropertyKey[]): boolean {
   return isPlainObject(parent) && !Object.hasOwn(parent, path.at(-1) as string)
 }
 
+/** One problem a schema found, not yet located in a file. */
+export interface ExplainedIssue {
+  /** Key path of the value (or of the map missing a key), from the root of the checked data. */
+  path: KeyPath
+  /** The sentence, starting with the key path when there is one. */
+  message: string
+  /** The problem is the key itself (unknown or badly named), not its value. */
+  atKey?: boolean
+}
+
 /**
- * Turn zod issues into located config issues. `prefix` is where the validated value sits in the
- * file (`providers.aws.settings` for a provider's settings); `data` is the value validated.
+ * Turn zod issues into one sentence each. `prefix` is where the validated value sits (`providers.aws.settings`
+ * for a provider's settings); `data` is the value validated; `top` says where an unknown key at the root is.
  */
-export function toConfigIssues(
+export function explainIssues(
   issues: readonly object[],
-  source: ParsedYaml,
   data: unknown,
-  prefix: KeyPath = [],
-): ConfigIssue[] {
-  const out: ConfigIssue[] = []
-  const add = (path: KeyPath, message: string, atKey = false) => {
-    const where = source.locate(path, atKey)
-    const shown = formatPath(path)
-    out.push({
-      file: source.file,
-      line: where.line,
-      column: where.column,
-      ...(shown ? { path: shown } : {}),
-      message,
-    })
-  }
+  options: { prefix?: KeyPath; top?: string } = {},
+): ExplainedIssue[] {
+  const prefix = options.prefix ?? []
+  const top = options.top ?? 'at the top level'
+  const out: ExplainedIssue[] = []
+  const add = (path: KeyPath, message: string, atKey = false) =>
+    out.push({ path, message, ...(atKey ? { atKey } : {}) })
 
   const visit = (issue: Issue, base: KeyPath) => {
     const local = issue.path as KeyPath
@@ -291,14 +293,16 @@ export function toConfigIssues(
       const hints = issue.message
         .split('\n')
         .map((h) => (h === '' || h.startsWith(' (did you mean') ? h : ''))
-      const where = full.length ? `in ${formatPath(full)}` : 'at the top level'
+      const where = full.length ? ` in ${formatPath(full)}` : top ? ` ${top}` : ''
       ;(issue.keys ?? []).forEach((key, i) => {
-        add([...full, key], `unknown key \`${key}\` ${where}${hints[i] ?? ''}`, true)
+        add([...full, key], `unknown key \`${key}\`${where}${hints[i] ?? ''}`, true)
       })
       return
     }
     if (issue.code === 'invalid_key') {
-      add(full, issue.message, true)
+      // The path ends with the bad key; the message names the map that holds it.
+      const map = full.slice(0, -1)
+      add(full, map.length ? `${formatPath(map)}: ${issue.message}` : issue.message, true)
       return
     }
     if (issue.code === 'invalid_union' && !issue.discriminator && issue.errors?.length) {
@@ -321,14 +325,7 @@ export function toConfigIssues(
             ? `one of ${quoteList([...issue.options].sort())}`
             : unionAlternatives(issue.errors ?? [])
       const parentName = parent.length ? `${formatPath(parent)}: ` : ''
-      const where = source.locate(parent)
-      out.push({
-        file: source.file,
-        line: where.line,
-        column: where.column,
-        ...(parent.length ? { path: formatPath(parent) } : {}),
-        message: `${parentName}missing required key \`${key}\` (expected ${phrase})`,
-      })
+      add(parent, `${parentName}missing required key \`${key}\` (expected ${phrase})`)
       return
     }
     add(full, full.length ? `${formatPath(full)}: ${issue.message}` : issue.message)
@@ -336,6 +333,24 @@ export function toConfigIssues(
 
   for (const issue of issues) visit(issue as Issue, [])
   return out
+}
+
+/** Turn zod issues into config issues located in the file (see explainIssues for `prefix`). */
+export function toConfigIssues(
+  issues: readonly object[],
+  source: ParsedYaml,
+  data: unknown,
+  prefix: KeyPath = [],
+): ConfigIssue[] {
+  return explainIssues(issues, data, { prefix }).map(({ path, message, atKey }) => {
+    const shown = formatPath(path)
+    return {
+      file: source.file,
+      ...source.locate(path, atKey),
+      ...(shown ? { path: shown } : {}),
+      message,
+    }
+  })
 }
 
 /** A map (not null, not a list). */

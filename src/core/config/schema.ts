@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { actionSchema } from './actions.js'
+import { actionSchema, authorizedKey, login } from '../actions/schema.js'
 import { describeValue, expecting } from './issues.js'
 
 /** Group, phase and crate-setting names: lowercase letters, digits and dashes, starting with a letter. */
@@ -60,6 +60,22 @@ const crateList = z.array(crateEntry).superRefine((entries, ctx) => {
   })
 })
 
+// Ids are unique within a phase; crates' actions join these at run time and are checked again then.
+const actionList = z.array(actionSchema, expecting('a list of actions')).superRefine((actions, ctx) => {
+  const seen = new Map<string, number>()
+  actions.forEach((action, index) => {
+    if (action.id === undefined) return
+    const first = seen.get(action.id)
+    if (first !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [index, 'id'],
+        message: `"${action.id}" is already the id of [${first}]`,
+      })
+    } else seen.set(action.id, index)
+  })
+})
+
 /** A group of nodes: its provider, how many, what the nodes look like, and what runs on them. */
 export const groupSchema = z
   .object({
@@ -87,15 +103,17 @@ export const groupSchema = z
       .optional(),
     login: z
       .object({
-        user: text.optional().describe('The admin login bootstrap creates and Forklift uses'),
+        user: login.optional().describe('The admin login bootstrap creates and Forklift uses'),
         'identity-file': text.optional().describe('Private key file (relative to forklift.yaml)'),
-        'public-key': text.optional(),
+        'public-key': authorizedKey
+          .optional()
+          .describe("The admin login's public key (default: the .pub beside identity-file)"),
       })
       .strict()
       .optional(),
     crates: crateList.optional(),
     phases: z
-      .record(z.string().regex(NAME_PATTERN), z.array(actionSchema, expecting('a list of actions')), {
+      .record(z.string().regex(NAME_PATTERN), actionList, {
         error: (issue) =>
           issue.code === 'invalid_key'
             ? `bad phase name ${describeValue(issue.input)}: use lowercase letters, digits and dashes, starting with a letter`
@@ -144,7 +162,6 @@ export type ForkliftConfigInput = z.input<typeof configSchema>
 export type ForkliftConfig = z.output<typeof configSchema>
 export type ProviderConfig = z.output<typeof providerSchema>
 export type GroupConfig = z.output<typeof groupSchema>
-export type { ActionConfig } from './actions.js'
 
 /** A provider type as `forklift schema` sees it. */
 export interface ProviderSchemaInput {

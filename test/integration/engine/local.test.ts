@@ -773,7 +773,7 @@ export default {
       assert.equal(configure.status, 'failed')
       assert.match(
         configure.error!.message,
-        /^crate "typo": action 1 \(file .*\/second\): `mdoe` is not a field of this action \(did you mean `mode`\?\)/,
+        /^crate "typo": action 1 \(file .*\/second\): unknown key `mdoe` \(did you mean `mode`\?\)$/,
       )
       assert.equal(await exists(join(dir, 'nodes/web-1/first')), false)
     } finally {

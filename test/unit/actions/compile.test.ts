@@ -13,77 +13,116 @@ describe('validation names the action, its type and the field', () => {
   const cases: [unknown, RegExp][] = [
     [
       { type: 'fiel', path: '/x' },
-      /^ActionError: action 0: unknown type string "fiel" \(did you mean "file"\?\); types: exec, file,/,
+      /^ActionError: action 0: type: unknown action type "fiel" \(did you mean "file"\?\); types: directory, exec, file,/,
     ],
-    ['file', /^ActionError: action 0: must be a map with a `type`, got string "file"/],
+    ['file', /^ActionError: action 0: expected a map, got "file"$/],
     [
       { type: 'file', path: '/x', contnet: 'a' },
-      /^ActionError: action 0 \(file \/x\): `contnet` is not a field of this action \(did you mean `content`\?\); fields: path, state, content/,
+      /^ActionError: action 0 \(file \/x\): unknown key `contnet` \(did you mean `content`\?\)$/,
     ],
     [
       { type: 'file', path: '/x', mode: 644 },
-      /`mode` must be octal permission bits as a quoted string such as "0644", got number 644/,
+      /: mode: expected a file mode as a quoted string such as "0644", got 644$/,
     ],
     [
       { type: 'file', path: 'etc/motd' },
-      /^ActionError: action 0 \(file etc\/motd\): `path` must be an absolute path, got "etc\/motd"/,
+      /^ActionError: action 0 \(file etc\/motd\): path: expected an absolute path, got "etc\/motd"$/,
     ],
-    [{ type: 'file', path: '/x', owner: '-rf' }, /`owner` is not a valid name: "-rf"/],
-    [{ type: 'file', path: '/x', content: 5 }, /`content` must be a string or bytes, got number 5/],
-    [{ type: 'directory' }, /^ActionError: action 0 \(directory\): `path` is required/],
-    [{ type: 'symlink', path: '/x' }, /`target` is required for a symlink that is present/],
+    [
+      { type: 'file', path: '/x', owner: '-rf' },
+      /: owner: expected a user or group name, or a numeric id, got "-rf"$/,
+    ],
+    [
+      { type: 'file', path: '/x', content: 5 },
+      /: content: expected a string or bytes \(a Uint8Array\), got 5$/,
+    ],
+    [
+      { type: 'file', path: '/x', state: 'absent', content: 'a' },
+      /: content: cannot be given with state absent$/,
+    ],
+    [
+      { type: 'directory' },
+      /^ActionError: action 0 \(directory\): missing required key `path` \(expected a string\)$/,
+    ],
+    [{ type: 'symlink', path: '/x' }, /: a symlink that is present needs a `target`$/],
     [
       { type: 'remote-file', path: '/x', content: 'a', url: 'http://h/x' },
-      /needs exactly one of `content`, `template`, `localFile`, `url`; got `content` and `url`/,
+      /needs exactly one of `content`, `template`, `localFile`, `url`, got `content` and `url`$/,
     ],
-    [{ type: 'remote-file', path: '/x', url: 'http://h/x' }, /`sha256` is required with `url`/],
+    [
+      { type: 'remote-file', path: '/x', url: 'http://h/x' },
+      /: sha256: a remote-file with `url` needs its `sha256`$/,
+    ],
     [
       { type: 'remote-file', path: '/x', url: 'file:///etc/passwd', sha256: 'a'.repeat(64) },
-      /`url` must be an http, https or ftp URL/,
+      /: url: expected an http, https or ftp URL, got "file:\/\/\/etc\/passwd"$/,
     ],
-    [{ type: 'line', path: '/x', line: 'a\nb' }, /`line` must be a single line/],
+    [
+      { type: 'remote-file', path: '/x', url: 'http://h/x', sha256: 'abc' },
+      /: sha256: expected 64 hex digits, got "abc"$/,
+    ],
+    [{ type: 'line', path: '/x', line: 'a\nb' }, /: line: expected a single line, got "a\\nb"$/],
     [
       { type: 'exec', script: 'true', env: { 'A-B': 'x' } },
-      /`env.A-B` is not a valid environment variable name/,
+      /^ActionError: action 0 \(exec\): env: bad variable name "A-B": use letters, digits and _, not starting with a digit$/,
     ],
-    [{ type: 'exec', script: 'true', env: { A: 1 } }, /`env.A` must be a string, got number 1/],
+    [{ type: 'exec', script: 'true', env: { A: 1 } }, /: env.A: expected a string, got 1$/],
+    [
+      { type: 'exec', script: 'true', env: { A: 'a\0b' } },
+      /: env.A: contains a NUL byte, which no shell word can carry$/,
+    ],
+    [{ type: 'exec', script: 'true', cwd: 'srv' }, /: cwd: expected an absolute path, got "srv"$/],
     [
       { type: 'package', name: ['ok', 'two words'] },
-      /^ActionError: action 0 \(package\): `name` is not a valid name: "two words"/,
+      /^ActionError: action 0 \(package\): name\[1\]: expected a package name \(letters, digits and \+ \. _ : ~ = -, starting with a letter or digit\), got "two words"$/,
     ],
+    [{ type: 'package', name: [] }, /: name: expected a non-empty list, got an empty list$/],
     [
       { type: 'package', name: 'x', state: 'installed' },
-      /`state` must be one of present, absent, latest, got string "installed"/,
+      /: state: expected one of "present", "absent", "latest", got "installed"$/,
     ],
     [{ type: 'package-source', name: 'r' }, /needs an `apt` or a `yum` source/],
     [
+      { type: 'package-source', name: '../r', yum: { baseurl: 'http://x' } },
+      /: name: expected a name of letters/,
+    ],
+    [
       { type: 'package-source', name: 'r', apt: { uri: 'http://x', suite: 's', key: 'nope' } },
-      /`apt.key` must be an ASCII-armored public key/,
+      /: apt.key: expected an ASCII-armored public key \(-----BEGIN PGP PUBLIC KEY BLOCK----- …\), got "nope"$/,
     ],
     [
       { type: 'package-source', name: 'r', apt: { uri: 'http://x y', suite: 's' } },
-      /`apt.uri` must be one word \(no spaces\)/,
+      /: apt.uri: expected one word \(no spaces or \]\), got "http:\/\/x y"$/,
     ],
     [
       { type: 'package-source', name: 'r', apt: { uri: 'u', suite: 's', sute: 1 } },
-      /`apt.sute` is not a field of `apt` \(did you mean `suite`\?\)/,
+      /: unknown key `sute` in apt \(did you mean `suite`\?\)$/,
     ],
-    [{ type: 'package-source', name: 'r', yum: 'http://x' }, /`yum` must be a map, got string "http:\/\/x"/],
-    [{ type: 'package-source', name: 'r', yum: {} }, /`yum.baseurl` is required/],
+    [{ type: 'package-source', name: 'r', yum: 'http://x' }, /: yum: expected a map, got "http:\/\/x"$/],
+    [
+      { type: 'package-source', name: 'r', yum: {} },
+      /: yum: missing required key `baseurl` \(expected a string\)$/,
+    ],
     [
       { type: 'user', name: 'bad name' },
-      /^ActionError: action 0 \(user bad name\): `name` is not a valid name/,
+      /^ActionError: action 0 \(user bad name\): name: expected a login name \(up to 32 letters, digits, _ \. -, starting with a letter or _\), got "bad name"$/,
     ],
+    [
+      { type: 'user', name: 'u', home: '/home/a:b' },
+      /: home: expected a path without ":", got "\/home\/a:b"$/,
+    ],
+    [{ type: 'user', name: 'u', groups: ['ok', 'Not Ok'] }, /: groups\[1\]: expected a group name/],
     [
       { type: 'user', name: 'u', authorizedKeys: ['a\nb'] },
-      /`authorizedKeys\[0\]` must be one key on one line/,
+      /: authorizedKeys\[0\]: expected one key on one line/,
     ],
-    [{ type: 'group', name: 'g', gid: -1 }, /`gid` must be a whole number of 0 or more, got -1/],
+    [{ type: 'group', name: 'g', gid: -1 }, /: gid: expected a whole number ≥ 0, got -1$/],
+    [{ type: 'service', name: '-x' }, /: name: expected a service name/],
     [
       { type: 'service', name: 'nginx', state: 'started', notify: ['x'] },
-      /`notify` needs state restarted or reloaded/,
+      /: notify: needs state restarted or reloaded \(or none\), not started$/,
     ],
-    [{ type: 'file', id: 'two words', path: '/x' }, /`id` must be a word without spaces/],
+    [{ type: 'file', id: 'two words', path: '/x' }, /: id: expected a word without spaces, got "two words"$/],
   ]
   for (const [action, error] of cases) {
     it(`${JSON.stringify(action).slice(0, 70)}`, async () => {
@@ -96,15 +135,15 @@ describe('validation names the action, its type and the field', () => {
     const conf: Action = { type: 'file', id: 'conf', path: '/etc/app.conf' }
     assert.throws(
       () => compile([conf, { type: 'service', name: 'app', notify: ['config'] }]),
-      /^ActionError: action 1 \(service app\): `notify` names "config", but no action in this phase has that id/,
+      /^ActionError: action 1 \(service app\): notify: names "config", but no action in this phase has that id$/,
     )
     assert.throws(
       () => compile([{ type: 'service', name: 'app', notify: ['conf'] }, conf]),
-      /`notify` names "conf", which is action 1: only earlier actions can notify/,
+      /: notify: names "conf", which is action 1: only earlier actions can notify$/,
     )
     assert.throws(
       () => compile([conf, { ...conf }]),
-      /^ActionError: action 1 \(file \/etc\/app.conf\): `id` "conf" is already the id of action 0/,
+      /^ActionError: action 1 \(file \/etc\/app.conf\): id: "conf" is already the id of action 0$/,
     )
     const script = compile([
       conf,
@@ -131,14 +170,14 @@ describe('prepareActions', () => {
         baseDir: '/',
         templateData: data,
       }),
-      /^ActionError: action 0 \(remote-file \/x\): `template` line 2: \{\{env.missing\}\} is not defined \(the template sees env, settings, node\)/,
+      /^ActionError: action 0 \(remote-file \/x\): template: line 2: \{\{env.missing\}\} is not defined \(the template sees env, settings, node\)$/,
     )
     await assert.rejects(
       prepareActions([{ type: 'remote-file', path: '/x', template: '{{#a}}' }], {
         baseDir: '/',
         templateData: data,
       }),
-      /`template` Unclosed section "a"/,
+      /: template: Unclosed section "a"/,
     )
   })
 
@@ -148,7 +187,7 @@ describe('prepareActions', () => {
         baseDir: '/proj',
         templateData: {},
       }),
-      /^ActionError: action 0 \(remote-file \/x\): `localFile` cannot read \/proj\/files\/none.conf \(ENOENT\)/,
+      /^ActionError: action 0 \(remote-file \/x\): localFile: cannot read \/proj\/files\/none.conf \(ENOENT\)$/,
     )
   })
 })

@@ -75,7 +75,7 @@ for (const shellName of SHELLS) {
     it('the root directory is never removed', async () => {
       await assert.rejects(
         runPhase([{ type: 'directory', path: '/', state: 'absent' }]),
-        /action 0 \(directory \/\): `path` is the root directory, which is never removed/,
+        /action 0 \(directory \/\): path: is the root directory, which is never removed/,
       )
     })
   })

@@ -186,7 +186,7 @@ describe('shq and printfBytes', () => {
             nonce: 'abcdef012345',
           },
         ),
-      /action 1 \(file \/tmp\/a\0b\): `path` contains a NUL byte/,
+      /action 1 \(file \/tmp\/a\0b\): path: contains a NUL byte, which no shell word can carry/,
     )
   })
 

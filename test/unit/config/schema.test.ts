@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
 import { Ajv2020 } from 'ajv/dist/2020.js'
 import { parse } from 'yaml'
-import { actionSchema, actionTypes } from '../../../src/core/config/actions.js'
+import { actionSchema, actionTypes } from '../../../src/core/actions/schema.js'
 import { jsonSchema } from '../../../src/core/config/schema.js'
 import { fixture } from '../../support/paths.js'
 import { settingsSchemas } from './provider-types.js'
@@ -79,6 +79,11 @@ describe('jsonSchema', () => {
       '29-provider-without-type',
       '31-node-list-bad-node',
       '34-unknown-top-level-key',
+      '36-relative-action-path',
+      '37-bad-env-variable-name',
+      '38-bad-package-name',
+      '39-bad-user-name',
+      '40-bad-action-values',
     ]) {
       assert.equal(
         validate(readYaml('config', 'bad', `${name}.yaml`)),
@@ -99,6 +104,36 @@ describe('jsonSchema', () => {
 })
 
 describe('actionSchema', () => {
+  it('and the JSON Schema refuse the same action values: names, env, URLs, sha256, NUL, line breaks', () => {
+    const validate = validator()
+    const inGroup = (action: unknown) => ({
+      groups: { web: { provider: 'local', phases: { configure: [action] } } },
+    })
+    const bad = [
+      { type: 'exec', script: 'true', env: { 'BAD-NAME': 'x' } },
+      { type: 'exec', script: 'a\0b' },
+      { type: 'package', name: 'a b' },
+      { type: 'package', name: ['ok', '-y'] },
+      { type: 'user', name: 'Bad User' },
+      { type: 'user', name: 'u', shell: '/bin/a:b' },
+      { type: 'group', name: 'g', gid: -1 },
+      { type: 'file', path: '/x', owner: 'root user' },
+      { type: 'file', path: '/x', mode: '999' },
+      { type: 'line', path: '/x', line: 'a\nb' },
+      { type: 'remote-file', path: '/x', url: 'file:///etc/passwd', sha256: 'a'.repeat(64) },
+      { type: 'remote-file', path: '/x', url: 'https://h/x', sha256: 'abc' },
+      { type: 'package-source', name: '../x', yum: { baseurl: 'http://y' } },
+      { type: 'package-source', name: 'x', apt: { uri: 'http://a b', suite: 's' } },
+      { type: 'package-source', name: 'x', apt: { uri: 'http://a', suite: 's', key: 'nope' } },
+      { type: 'service', name: '-x' },
+      { type: 'file', id: 'two words', path: '/x' },
+    ]
+    for (const action of bad) {
+      assert.equal(actionSchema.safeParse(action).success, false, `zod took ${JSON.stringify(action)}`)
+      assert.equal(validate(inGroup(action)), false, `the JSON Schema took ${JSON.stringify(action)}`)
+    }
+  })
+
   it('knows every action type', () => {
     assert.deepEqual(actionTypes, [
       'directory',
