@@ -1,4 +1,4 @@
-import { closest } from '../actions/validate.js'
+import { closest } from '../config/issues.js'
 import type { CrateRunner, ResolvedCrate } from '../crates/types.js'
 import type { GroupSpec } from '../model/group.js'
 
