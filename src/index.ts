@@ -11,6 +11,7 @@ export type {
 export { defineCrate } from './core/crates/types.js'
 export type { GroupSpec, NodeSpec } from './core/model/group.js'
 export type { Facts, Node } from './core/model/node.js'
+export { localPath } from './core/paths.js'
 export {
   type Dependencies,
   destroyPod,

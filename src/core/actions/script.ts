@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises'
-import { resolve } from 'node:path'
 import { describeValue } from '../config/issues.js'
 import type { Facts } from '../model/node.js'
 import type { ActionResult } from '../model/results.js'
+import { localPath } from '../paths.js'
 import type { ActionDefinition, CompileContext } from './definition.js'
 import { fileDiff } from './diff.js'
 import { describeOutcome } from './messages.js'
@@ -22,7 +22,7 @@ function definitionFor(action: Action): ActionDefinition<Action> {
 /**
  * Control-side work before compiling: check every action against the action schema, render
  * `remote-file` templates with `templateData` (settings, env, node) and read `localFile`s (relative
- * to baseDir), so that compiling is pure. Returns new actions; the input is not changed.
+ * to baseDir, `~/` in the home folder), so that compiling is pure. Returns new actions; the input is not changed.
  */
 export async function prepareActions(
   actions: Action[],
@@ -54,7 +54,7 @@ export async function prepareActions(
       }
       prepared.push({ ...rest, content })
     } else if (localFile !== undefined) {
-      const path = resolve(options.baseDir, localFile)
+      const path = localPath(options.baseDir, localFile)
       let content: Uint8Array
       try {
         content = new Uint8Array(await readFile(path))

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises'
-import { basename, dirname, resolve } from 'node:path'
+import { basename, dirname } from 'node:path'
 import type { z } from 'zod'
 import type { CrateUse, GroupSpec } from '../model/group.js'
+import { localPath } from '../paths.js'
 import { type Environment, mergeEnvironments, parseSetArgument, setsToEnvironment } from './environment.js'
 import { ConfigError, type ConfigIssue, sortIssues } from './errors.js'
 import { closest, errorMap, formatPath, isPlainObject, toConfigIssues } from './issues.js'
@@ -60,7 +61,7 @@ const IMPLICIT_LOCAL = 'local'
 
 /** Load, validate and resolve forklift.yaml, --env files and --set values; every mistake is a ConfigError. */
 export async function loadConfig(file: string, options: LoadOptions): Promise<LoadedConfig> {
-  const path = resolve(file)
+  const path = localPath(process.cwd(), file)
   const dir = dirname(path)
   const env = options.env ?? process.env
   const source = parseYaml(await readConfigFile(file, path), file)
@@ -129,7 +130,7 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
       group.environment,
       overrides,
     )
-    return toGroupSpec(name, group, environment)
+    return toGroupSpec(name, group, environment, dir)
   })
 
   return {
@@ -139,7 +140,7 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
     environment: mergeEnvironments(config.environment, overrides),
     providers,
     groups,
-    cratePath: (config.crates?.path ?? ['crates']).map((p) => resolve(dir, p)),
+    cratePath: (config.crates?.path ?? ['crates']).map((p) => localPath(dir, p)),
     secrets: [...new Set(secrets)],
   }
 }
@@ -251,7 +252,7 @@ async function loadEnvFile(
 ): Promise<{ environment: Environment; secrets: string[] }> {
   let text: string
   try {
-    text = await readFile(resolve(file), 'utf8')
+    text = await readFile(localPath(process.cwd(), file), 'utf8')
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
     throw new ConfigError({
@@ -281,7 +282,7 @@ async function loadEnvFile(
 }
 
 /** Map a validated group to the engine's GroupSpec, defaults filled in. */
-function toGroupSpec(name: string, group: GroupConfig, environment: Environment): GroupSpec {
+function toGroupSpec(name: string, group: GroupConfig, environment: Environment, dir: string): GroupSpec {
   const crates: CrateUse[] = (group.crates ?? []).map((entry) =>
     typeof entry === 'string'
       ? { name: entry, settings: {} }
@@ -295,7 +296,13 @@ function toGroupSpec(name: string, group: GroupConfig, environment: Environment)
       image: { ...group.image },
       hardware: { ...group.hardware },
       network: { 'inbound-ports': group.network?.['inbound-ports'] ?? [] },
-      login: { ...group.login },
+      login: {
+        ...group.login,
+        // Absolute from here on: providers and the engine need not know where forklift.yaml is.
+        ...(group.login?.['identity-file']
+          ? { 'identity-file': localPath(dir, group.login['identity-file']) }
+          : {}),
+      },
     },
     crates,
     phases: group.phases ?? {},

@@ -104,7 +104,9 @@ export const groupSchema = z
     login: z
       .object({
         user: login.optional().describe('The admin login bootstrap creates and Forklift uses'),
-        'identity-file': text.optional().describe('Private key file (relative to forklift.yaml)'),
+        'identity-file': text
+          .optional()
+          .describe('Private key file (relative to forklift.yaml, ~/ for your home)'),
         'public-key': authorizedKey
           .optional()
           .describe("The admin login's public key (default: the .pub beside identity-file)"),

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises'
-import { resolve } from 'node:path'
 import type { Action } from '../actions/types.js'
 import { readPath } from '../crates/context.js'
 import type { GroupSpec } from '../model/group.js'
 import type { Node } from '../model/node.js'
+import { localPath } from '../paths.js'
 
 /** Where a node records that it was bootstrapped: on the node itself, never in local state. */
 export function bootstrapMarker(node: Node): string {
@@ -15,7 +15,7 @@ export async function adminPublicKey(group: GroupSpec, projectDir: string): Prom
   const login = group.node.login
   if (login['public-key']) return login['public-key'].trim()
   if (!login['identity-file']) return undefined
-  const file = `${resolve(projectDir, login['identity-file'])}.pub`
+  const file = `${localPath(projectDir, login['identity-file'])}.pub`
   try {
     return (await readFile(file, 'utf8')).trim()
   } catch {

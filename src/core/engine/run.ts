@@ -1,4 +1,3 @@
-import { resolve } from 'node:path'
 import pLimit from 'p-limit'
 import type { GroupSpec } from '../model/group.js'
 import type { Node } from '../model/node.js'
@@ -11,6 +10,7 @@ import type {
   RunResult,
   StopReason,
 } from '../model/results.js'
+import { localPath } from '../paths.js'
 import { splitBatches } from './batches.js'
 import { adminPublicKey } from './bootstrap.js'
 import { planCount } from './counts.js'
@@ -360,7 +360,7 @@ async function inventory(
   // The group's login key serves every node the provider gave no key of its own.
   const identity = spec.node.login['identity-file']
   const withKey = (node: Node): Node =>
-    node.identityFile || !identity ? node : { ...node, identityFile: resolve(options.projectDir, identity) }
+    node.identityFile || !identity ? node : { ...node, identityFile: localPath(options.projectDir, identity) }
   state.sessions = nodes.map((node) => ({
     node: withKey(node),
     group: spec,

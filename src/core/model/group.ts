@@ -30,6 +30,6 @@ export interface NodeSpec {
     memory?: number
   }
   network: { 'inbound-ports': number[] }
-  /** The login Forklift uses (the admin user bootstrap creates). */
+  /** The login Forklift uses (the admin user bootstrap creates); `identity-file` is an absolute path once loaded. */
   login: { user?: string; 'identity-file'?: string; 'public-key'?: string }
 }

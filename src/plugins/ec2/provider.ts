@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-ec2'
 import type { GroupSpec } from '../../core/model/group.js'
 import type { Node } from '../../core/model/node.js'
+import { localPath } from '../../core/paths.js'
 import type { NodeQuery, Provider, ProviderContext } from '../../core/providers/types.js'
 import { ensureKeyPair, ensureSecurityGroup, subnetVpc } from './access.js'
 import { type CallSite, explainAwsError, ProviderError } from './errors.js'
@@ -131,7 +132,7 @@ export function createEc2Provider(context: ProviderContext, settings: Ec2Setting
     const setting = settings['public-key']
     if (setting) {
       if (/^(ssh-|ecdsa-|sk-)/.test(setting.trim())) return setting.trim()
-      const file = resolve(context.projectDir, setting)
+      const file = localPath(context.projectDir, setting)
       try {
         return (await readFile(file, 'utf8')).trim()
       } catch (error) {

@@ -1,8 +1,9 @@
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { homedir, hostname, userInfo } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import type { GroupSpec } from '../../core/model/group.js'
 import type { Node } from '../../core/model/node.js'
+import { localPath } from '../../core/paths.js'
 import type { Provider, ProviderContext } from '../../core/providers/types.js'
 import type { LocalSettings } from './index.js'
 
@@ -17,7 +18,7 @@ interface Marker {
 /** The local provider: folder nodes under `root`, or this machine as the single node. */
 export function createLocalProvider(context: ProviderContext, settings: LocalSettings): Provider {
   if (!settings.root) return machineProvider(context, settings)
-  const root = resolve(context.projectDir, settings.root)
+  const root = localPath(context.projectDir, settings.root)
 
   const folderNode = (dir: string, marker: Marker): Node => ({
     id: dir,

@@ -18,7 +18,9 @@ const staticNode = z
     group: z
       .union([z.string().regex(NAME_PATTERN), z.array(z.string().regex(NAME_PATTERN)).min(1)])
       .describe('Group (or groups) the node belongs to'),
-    'identity-file': text.optional().describe('Private key file (relative to forklift.yaml)'),
+    'identity-file': text
+      .optional()
+      .describe('Private key file (relative to forklift.yaml, ~/ for your home)'),
   })
   .strict()
 
@@ -26,7 +28,9 @@ const staticNode = z
 export const nodeListSettings = z
   .object({
     nodes: z.array(staticNode).optional(),
-    inventory: text.optional().describe('Ansible inventory file, INI or YAML (relative to forklift.yaml)'),
+    inventory: text
+      .optional()
+      .describe('Ansible inventory file, INI or YAML (relative to forklift.yaml, ~/ for your home)'),
   })
   .strict()
   .superRefine((settings, ctx) => {

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
-import { resolve } from 'node:path'
 import type { z } from 'zod'
 import type { Node } from '../../core/model/node.js'
+import { localPath } from '../../core/paths.js'
 import type { Provider, ProviderContext } from '../../core/providers/types.js'
 import { type nodeListSettings, parseAnsibleInventory } from './inventory.js'
 
@@ -26,14 +26,14 @@ export function createNodeListProvider(context: ProviderContext, settings: Setti
           port: entry.port,
           user: entry.user,
           identityFile: entry['identity-file']
-            ? resolve(context.projectDir, entry['identity-file'])
+            ? localPath(context.projectDir, entry['identity-file'])
             : undefined,
           state: 'listed',
         })
       }
     }
     if (settings.inventory) {
-      const file = resolve(context.projectDir, settings.inventory)
+      const file = localPath(context.projectDir, settings.inventory)
       const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
         throw new Error(
           `providers.${context.name}.settings.inventory: cannot read ${file}: ${error.code ?? error.message}`,
@@ -50,7 +50,7 @@ export function createNodeListProvider(context: ProviderContext, settings: Setti
             address: host.address,
             port: host.port,
             user: host.user,
-            identityFile: host.identityFile ? resolve(context.projectDir, host.identityFile) : undefined,
+            identityFile: host.identityFile ? localPath(context.projectDir, host.identityFile) : undefined,
             state: 'listed',
           })
         }

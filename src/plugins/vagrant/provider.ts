@@ -3,6 +3,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path'
 import pLimit from 'p-limit'
 import type { GroupSpec } from '../../core/model/group.js'
 import type { Node } from '../../core/model/node.js'
+import { localPath } from '../../core/paths.js'
 import type { Provider, ProviderContext } from '../../core/providers/types.js'
 import { allocateAddresses, parseRange } from './addresses.js'
 import { oneLine, ProviderError, VagrantCommandError } from './errors.js'
@@ -67,7 +68,7 @@ export function createVagrantProvider(context: ProviderContext, settings: Vagran
 
   // A relative path to vagrant means the project's; commands run in machine folders.
   const executable = settings.vagrant.includes('/')
-    ? resolve(context.projectDir, settings.vagrant)
+    ? localPath(context.projectDir, settings.vagrant)
     : settings.vagrant
   const run = (
     dir: string,

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
-import { resolve } from 'node:path'
 import type { GroupSpec } from '../../core/model/group.js'
+import { localPath } from '../../core/paths.js'
 import { boxFor, knownImages } from './boxes.js'
 import { ProviderError } from './errors.js'
 import { type RubyValue, rubyString, rubyValue } from './ruby.js'
@@ -109,7 +109,7 @@ export function machineSpec(
     forwardedPorts,
     ssh: {
       username: ssh.username,
-      privateKeyPath: ssh['private-key-path'] ? resolve(projectDir, ssh['private-key-path']) : undefined,
+      privateKeyPath: ssh['private-key-path'] ? localPath(projectDir, ssh['private-key-path']) : undefined,
       insertKey: ssh['insert-key'],
     },
     providerOptions: settings['provider-options'] ?? {},

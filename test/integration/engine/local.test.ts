@@ -781,3 +781,32 @@ export default {
     }
   })
 })
+
+describe('~ in forklift.yaml paths', () => {
+  it("is the user's home: the README's identity-file and a node root under ~ converge", async () => {
+    const home = await mkdtemp(join(tmpdir(), 'forklift-home-'))
+    const dir = await project({
+      'forklift.yaml': `
+providers:
+  box: { type: local, settings: { root: ~/nodes } }
+groups:
+  web:
+    provider: box
+    count: 1
+    login: { user: forklift, identity-file: ~/.ssh/id_ed25519 }
+`,
+    })
+    try {
+      await mkdir(join(home, '.ssh'))
+      await writeFile(join(home, '.ssh', 'id_ed25519.pub'), 'ssh-ed25519 AAAAhome me@here\n')
+      const result = await runCli(['converge', '--json'], { cwd: dir, env: { HOME: home } })
+      assert.equal(result.code, 0, result.stderr || result.stdout)
+      assert.deepEqual(json(result.stdout).groups[0]!.created, ['web-1'])
+      assert.ok(await exists(join(home, 'nodes', 'web-1')))
+      assert.equal(await exists(join(dir, '~')), false)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+      await rm(home, { recursive: true, force: true })
+    }
+  })
+})

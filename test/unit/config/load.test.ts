@@ -37,7 +37,11 @@ describe('loadConfig on good files', () => {
         image: { os: 'debian', version: '12' },
         hardware: { 'instance-type': 't3.small', 'min-ram': 2048, 'min-cores': 2 },
         network: { 'inbound-ports': [22, 80, 443] },
-        login: { user: 'admin', 'identity-file': 'keys/admin', 'public-key': 'ssh-ed25519 AAAA admin' },
+        login: {
+          user: 'admin',
+          'identity-file': good('keys/admin'),
+          'public-key': 'ssh-ed25519 AAAA admin',
+        },
       },
       crates: [
         { name: 'nginx', settings: {} },
