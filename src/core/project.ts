@@ -35,7 +35,14 @@ export async function openProject(options: {
   const providerTypes = new Map(
     [...declared.values()].map((t) => [
       t.type,
-      { plugin: t.plugin, settingsSchema: async () => (await loadProviderFactory(t)).settingsSchema },
+      {
+        plugin: t.plugin,
+        settingsSchema: async () => (await loadProviderFactory(t)).settingsSchema,
+        createsNodes: async (settings: Record<string, unknown>) => {
+          const factory = await loadProviderFactory(t)
+          return factory.createsNodes?.(settings) ?? factory.canCreate
+        },
+      },
     ]),
   )
   const config = await loadConfig(options.configFile, {

@@ -10,11 +10,13 @@ import { configSchema, type GroupConfig } from './schema.js'
 import { createRedactor, resolveSecrets } from './secrets.js'
 import { type ParsedYaml, parseYaml } from './yaml.js'
 
-/** An installed provider type: the plugin that brings it, and the schema its settings must match. */
+/** An installed provider type: the schema its settings must match, the plugin that brings it, what it can do. */
 export interface ProviderTypeInfo {
   plugin: string
   /** Called only for the types the file uses (it may import the plugin's module); a rejection is reported at `type`. */
   settingsSchema: () => Promise<z.ZodType>
+  /** Whether an instance with these (valid) settings creates nodes: its groups must then give a `count`. */
+  createsNodes(settings: Record<string, unknown>): Promise<boolean>
 }
 
 /** What loadConfig needs besides the file. */
@@ -175,8 +177,8 @@ function located(source: ParsedYaml, path: (string | number)[], message: string,
 
 /**
  * What the schema alone cannot check: provider types must be installed and loadable, their settings
- * must match the type's schema, and groups must name a defined provider. Works on unvalidated data,
- * so these problems are reported together with the schema's.
+ * must match the type's schema, groups must name a defined provider, and give a count when it
+ * creates nodes. Works on unvalidated data, so these problems are reported together with the schema's.
  */
 async function checkProviders(
   source: ParsedYaml,
@@ -186,6 +188,8 @@ async function checkProviders(
   const issues: ConfigIssue[] = []
   const installed = [...types.keys()].sort()
   const providers = isPlainObject(data.providers) ? data.providers : {}
+  /** Provider instances that create nodes. */
+  const creators = new Set<string>()
 
   for (const [name, provider] of Object.entries(providers)) {
     if (!isPlainObject(provider) || typeof provider.type !== 'string' || provider.type === '') continue
@@ -212,7 +216,9 @@ async function checkProviders(
     }
     const settings = provider.settings ?? {}
     if (!isPlainObject(settings)) continue
-    issues.push(...validateSettings(source, settings, schema, [...path, 'settings']))
+    const problems = validateSettings(source, settings, schema, [...path, 'settings'])
+    issues.push(...problems)
+    if (problems.length === 0 && (await type.createsNodes(settings))) creators.add(name)
   }
 
   const groups = isPlainObject(data.groups) ? data.groups : {}
@@ -220,6 +226,16 @@ async function checkProviders(
   const defined = [...Object.keys(providers), ...(localImplicit ? [IMPLICIT_LOCAL] : [])].sort()
   for (const [name, group] of Object.entries(groups)) {
     if (!isPlainObject(group) || typeof group.provider !== 'string' || group.provider === '') continue
+    if (group.count === undefined && creators.has(group.provider)) {
+      // A default would be a guess about how many machines to pay for; a provider that only lists takes them as listed.
+      issues.push(
+        located(
+          source,
+          ['groups', name],
+          `${formatPath(['groups', name])}: missing required key \`count\` (expected a whole number ≥ 0): provider "${group.provider}" creates nodes, so say how many`,
+        ),
+      )
+    }
     if (defined.includes(group.provider)) continue
     const path = ['groups', name, 'provider']
     const match = closest(group.provider, defined)
@@ -291,7 +307,7 @@ function toGroupSpec(name: string, group: GroupConfig, environment: Environment,
   return {
     name,
     provider: group.provider,
-    count: group.count,
+    ...(group.count !== undefined ? { count: group.count } : {}),
     node: {
       image: { ...group.image },
       hardware: { ...group.hardware },

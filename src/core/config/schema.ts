@@ -81,8 +81,10 @@ export const groupSchema = z
   .object({
     provider: text.describe('A key of `providers`, or `local` for this machine'),
     count: wholeNumber(0)
-      .default(1)
-      .describe('Desired number of nodes (converge creates or destroys to match)'),
+      .optional()
+      .describe(
+        'Desired number of nodes: converge creates or destroys to match. Required when the provider creates nodes; without it the group is the nodes its provider lists',
+      ),
     image: z
       .object({ id: text.optional(), os: text.optional(), version: text.optional(), box: text.optional() })
       .strict()

@@ -54,7 +54,12 @@ async function planNode(session: NodeSession, phase: string, options: EngineOpti
       crate: use.name,
       phase,
       node: nodeData,
-      group: { name: group.name, count: group.count ?? 0, provider: group.provider },
+      group: {
+        name: group.name,
+        // Without a count the group is the nodes its provider lists.
+        count: group.count ?? shared.nodes.filter((n) => n.group === group.name).length,
+        provider: group.provider,
+      },
       settings: use.settings,
       environment: group.environment,
       published: shared.published,

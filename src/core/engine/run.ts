@@ -310,6 +310,15 @@ async function inventory(
       destroy: plan.destroy.length,
     })
     if (plan.create > 0 || plan.destroy.length > 0) {
+      // Checked before a dry run too, so that it reports what the real run would.
+      const cannot = plan.create > 0 ? !provider.createNodes : !provider.destroyNodes
+      if (cannot) {
+        return failGroup(
+          state,
+          `count ${desired} cannot be met: provider "${spec.provider}" has ${nodes.length} node(s) for this group and cannot ${plan.create > 0 ? 'create' : 'destroy'} nodes (without \`count\`, the group is the nodes it lists)`,
+          options,
+        )
+      }
       if (options.dryRun) {
         events.emit({
           type: 'log',
@@ -318,14 +327,6 @@ async function inventory(
           message: `would create ${plan.create} and destroy ${plan.destroy.length} node(s)`,
         })
       } else {
-        const cannot = plan.create > 0 ? !provider.createNodes : !provider.destroyNodes
-        if (cannot) {
-          return failGroup(
-            state,
-            `count ${desired} cannot be met: provider "${spec.provider}" has ${nodes.length} node(s) for this group and cannot ${plan.create > 0 ? 'create' : 'destroy'} nodes`,
-            options,
-          )
-        }
         const controller = new AbortController()
         const onAbort = () => controller.abort()
         options.abort.addEventListener('abort', onAbort, { once: true })

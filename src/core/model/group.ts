@@ -11,7 +11,8 @@ export interface GroupSpec {
   name: string
   /** Provider instance name (key of `providers`). */
   provider: string
-  count: number
+  /** Desired number of nodes; absent: the nodes the provider lists (providers that cannot create nodes). */
+  count?: number
   node: NodeSpec
   crates: CrateUse[]
   /** Extra actions per phase, from forklift.yaml. */

@@ -50,6 +50,8 @@ export interface ProviderFactory {
   description: string
   /** Whether providers of this type can create and destroy nodes. */
   canCreate: boolean
+  /** Whether an instance with these settings creates nodes, when that depends on them (default: canCreate). */
+  createsNodes?(settings: Record<string, unknown>): boolean
   /** Schema of the provider's settings: forklift.yaml is validated against it and `forklift schema` includes it. */
   settingsSchema: z.ZodType
   /** Build a provider for one instance of this type. */

@@ -23,6 +23,8 @@ export default defineProvider({
   type: 'local',
   description: 'This machine: either the machine itself, or folders under `root`, one a node',
   canCreate: true,
+  // Without `root` the only node is this machine, taken as it is.
+  createsNodes: (settings) => settings.root !== undefined,
   settingsSchema,
   create: (context) => createLocalProvider(context, settingsSchema.parse(context.settings)),
 })

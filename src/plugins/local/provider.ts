@@ -102,13 +102,5 @@ function machineProvider(context: ProviderContext, settings: LocalSettings): Pro
         },
       ]
     },
-    async createNodes() {
-      throw new Error(
-        'the local provider without `root` manages this machine only: its group count must be 1',
-      )
-    },
-    async destroyNodes() {
-      throw new Error('the local provider without `root` manages this machine only: it cannot destroy it')
-    },
   }
 }

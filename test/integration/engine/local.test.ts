@@ -699,7 +699,7 @@ groups:
       const web = report.groups.find((g) => g.name === 'web')!
       assert.equal(
         web.error,
-        'count 2 cannot be met: provider "lab" has 1 node(s) for this group and cannot create nodes',
+        'count 2 cannot be met: provider "lab" has 1 node(s) for this group and cannot create nodes (without `count`, the group is the nodes it lists)',
       )
       assert.deepEqual(web.phases, [])
       const other = report.groups.find((g) => g.name === 'other')!
@@ -776,6 +776,62 @@ export default {
         /^crate "typo": action 1 \(file .*\/second\): unknown key `mdoe` \(did you mean `mode`\?\)$/,
       )
       assert.equal(await exists(join(dir, 'nodes/web-1/first')), false)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('node-list groups without count are the nodes as listed', () => {
+  const config = (count: string) => `
+providers:
+  lab:
+    type: node-list
+    settings:
+      nodes:
+        - { name: a, address: 127.0.0.1, port: 1, group: web }
+        - { name: b, address: 127.0.0.1, port: 1, group: web }
+groups:
+  web:
+    provider: lab
+${count}`
+
+  it('converge neither creates nor destroys: both listed nodes are the group', async () => {
+    const dir = await project({ 'forklift.yaml': config('') })
+    try {
+      for (const args of [
+        ['converge', '--json'],
+        ['converge', '--json', '--dry-run'],
+      ]) {
+        const result = await runCli(args, { cwd: dir })
+        const web = json(result.stdout).groups[0]!
+        assert.equal(web.error, undefined, args.join(' '))
+        assert.deepEqual(web.created, [])
+        // Port 1 refuses: the nodes were tried, which is all this test needs.
+        assert.deepEqual(
+          web.nodes.map((n) => n.name),
+          ['a', 'b'],
+        )
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('a count it cannot meet is the same error in a dry run as in a real one', async () => {
+    const dir = await project({ 'forklift.yaml': config('    count: 3\n') })
+    try {
+      const real = await runCli(['converge', '--json'], { cwd: dir })
+      const dry = await runCli(['converge', '--json', '--dry-run'], { cwd: dir })
+      const message =
+        'count 3 cannot be met: provider "lab" has 2 node(s) for this group and cannot create nodes (without `count`, the group is the nodes it lists)'
+      for (const result of [real, dry]) {
+        assert.equal(result.code, 1)
+        const web = json(result.stdout).groups[0]!
+        assert.equal(web.error, message)
+        assert.deepEqual(web.phases, [])
+      }
+      assert.doesNotMatch(dry.stdout + dry.stderr, /would create/)
     } finally {
       await rm(dir, { recursive: true, force: true })
     }

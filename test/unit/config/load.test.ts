@@ -73,7 +73,6 @@ describe('loadConfig on good files', () => {
     assert.deepEqual(tools, {
       name: 'tools',
       provider: 'local',
-      count: 1,
       node: { image: {}, hardware: {}, network: { 'inbound-ports': [] }, login: {} },
       crates: [],
       phases: {},
@@ -84,6 +83,49 @@ describe('loadConfig on good files', () => {
     })
   })
 
+  it('count: optional for providers that only list nodes, required (naming the group) for those that create them', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'forklift-count-'))
+    try {
+      const file = join(dir, 'forklift.yaml')
+      await writeFile(
+        file,
+        `providers:
+  lab: { type: node-list, settings: { nodes: [{ name: a, address: 10.0.0.1, group: web }] } }
+  box: { type: local, settings: { root: nodes } }
+  here: { type: local }
+groups:
+  web: { provider: lab }
+  listed: { provider: lab, count: 1 }
+  machine: { provider: here }
+  folders: { provider: box, count: 0 }
+`,
+      )
+      const config = await loadConfig(file, { providerTypes, env: {} })
+      assert.deepEqual(
+        config.groups.map((g) => [g.name, g.count]),
+        [
+          ['web', undefined],
+          ['listed', 1],
+          ['machine', undefined],
+          ['folders', 0],
+        ],
+      )
+      await writeFile(
+        file,
+        'providers:\n  box: { type: local, settings: { root: nodes } }\ngroups:\n  web: { provider: box }\n',
+      )
+      await assert.rejects(loadConfig(file, { providerTypes, env: {} }), (error: ConfigError) => {
+        assert.equal(
+          error.message,
+          `${file}:4:8: groups.web: missing required key \`count\` (expected a whole number ≥ 0): provider "box" creates nodes, so say how many`,
+        )
+        return true
+      })
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
   it('a minimal config: project named after its folder, default crate path, implicit local provider', async () => {
     const config = await loadConfig(good('minimal.yaml'), { providerTypes, env: {} })
     assert.equal(config.project, 'good')
@@ -91,7 +133,7 @@ describe('loadConfig on good files', () => {
     assert.deepEqual(config.providers, { local: { type: 'local', settings: {}, environment: {} } })
     assert.deepEqual(
       config.groups.map((g) => [g.name, g.provider, g.count]),
-      [['web', 'local', 1]],
+      [['web', 'local', undefined]],
     )
     assert.deepEqual(config.environment, {})
   })

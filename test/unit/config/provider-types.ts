@@ -25,10 +25,24 @@ const plugins: Record<string, string> = {
   'demo-cloud': 'forklift-demo',
 }
 
+const creates: Record<string, (settings: Record<string, unknown>) => boolean> = {
+  local: (settings) => local.createsNodes!(settings),
+  'node-list': () => false,
+  'demo-cloud': () => true,
+}
+
 /** Those types as loadConfig sees them, plus `demo-broken`: declared by a plugin whose module is missing. */
 export const providerTypes = new Map<string, ProviderTypeInfo>([
   ...[...settingsSchemas].map(
-    ([type, schema]) => [type, { plugin: plugins[type]!, settingsSchema: async () => schema }] as const,
+    ([type, schema]) =>
+      [
+        type,
+        {
+          plugin: plugins[type]!,
+          settingsSchema: async () => schema,
+          createsNodes: async (settings: Record<string, unknown>) => creates[type]!(settings),
+        },
+      ] as const,
   ),
   [
     'demo-broken',
@@ -39,6 +53,7 @@ export const providerTypes = new Map<string, ProviderTypeInfo>([
           'plugin forklift-broken: cannot load provider "demo-broken": /opt/forklift-broken/index.js does not exist (build the plugin, or reinstall it)',
         )
       },
+      createsNodes: async () => false,
     },
   ],
 ])
