@@ -26,6 +26,9 @@ T=$(mktemp -d "$\{TMPDIR:-/tmp}/forklift.XXXXXX" 2>/dev/null) || { T=/tmp/forkli
 trap 'rm -rf "$T"' EXIT
 trap 'exit 129' HUP PIPE TERM INT`
 
+/** Where bootstrap keeps the package proxy on apk nodes; `_ak` (rf-apk) reads it, spelt out there. */
+export const APK_PROXY_FILE = '/etc/forklift/package-proxy'
+
 interface Helper {
   code: string
   /** Other helpers this one calls. */
@@ -216,8 +219,12 @@ _ag update >"$T/u" 2>&1 || { X=$?; cat "$T/u" >&2; _f refresh; return 1; }
   'rf-rpm': {
     code: sh`_rf(){ _rg=; [ "$D" != 1 ] || return 0; $PM -q -y makecache >"$T/u" 2>&1 || { X=$?; cat "$T/u" >&2; _f refresh; return 1; }; _rg=1 U=1 NR=; }`,
   },
+  // apk has no proxy setting: bootstrap's package proxy is kept in a file and handed to each apk run.
   'rf-apk': {
-    code: sh`_rf(){ _rg=; [ "$D" != 1 ] || return 0; apk update >"$T/u" 2>&1 || { X=$?; cat "$T/u" >&2; _f refresh; return 1; }; _rg=1 U=1 NR=; }`,
+    code: sh`
+_ak(){ _px=; [ ! -r /etc/forklift/package-proxy ] || read -r _px </etc/forklift/package-proxy || :
+if [ -n "$_px" ]; then http_proxy=$_px https_proxy=$_px apk "$@"; else apk "$@"; fi; }
+_rf(){ _rg=; [ "$D" != 1 ] || return 0; _ak update >"$T/u" 2>&1 || { X=$?; cat "$T/u" >&2; _f refresh; return 1; }; _rg=1 U=1 NR=; }`,
   },
   pu: {
     code: sh`_pu(){ if [ -n "$U" ]; then M=already; elif [ "$D" = 1 ]; then M=dry; else _rf || return 1; if [ -n "$_rg" ]; then _c refresh; else M=fresh; fi; fi; }`,
@@ -264,12 +271,12 @@ case $_r in 0) return 0;; 100) _c latest; _xn $PM $PM -y upgrade $_i;; *) $PM -q
     needs: ['rf-apk', 'pk'],
     code: sh`
 _pi(){ apk info -e "$1" >/dev/null 2>&1; }
-_pa(){ [ -z "$NR" ] || _rf || return 1; _xn apk apk add "$@"; }
-_pr(){ _xn apk apk del "$@"; }
+_pa(){ [ -z "$NR" ] || _rf || return 1; _xn apk _ak add "$@"; }
+_pr(){ _xn apk _ak del "$@"; }
 _pl(){ [ -z "$NR" ] || _rf || return 1
-_s=$(apk add -u -s $PK 2>&1) || { X=$?; printf '%s\n' "$_s" >&2; _f run:apk; return 1; }
+_s=$(_ak add -u -s $PK 2>&1) || { X=$?; printf '%s\n' "$_s" >&2; _f run:apk; return 1; }
 case $_s in *Installing*|*Upgrading*) ;; *) return 0;; esac
-_c latest; _xn apk apk add -u $PK; }`,
+_c latest; _xn apk _ak add -u $PK; }`,
   },
 
   // passwd and group entries (getent where it exists, the files otherwise).

@@ -3,10 +3,16 @@ import { basename, dirname } from 'node:path'
 import type { z } from 'zod'
 import type { CrateUse, GroupSpec } from '../model/group.js'
 import { localPath } from '../paths.js'
-import { type Environment, mergeEnvironments, parseSetArgument, setsToEnvironment } from './environment.js'
+import {
+  type Environment,
+  mergeEnvironments,
+  parseSetArgument,
+  type SetValue,
+  setsToEnvironment,
+} from './environment.js'
 import { ConfigError, type ConfigIssue, sortIssues } from './errors.js'
-import { closest, errorMap, formatPath, isPlainObject, toConfigIssues } from './issues.js'
-import { configSchema, type GroupConfig } from './schema.js'
+import { closest, errorMap, explainIssues, formatPath, isPlainObject, toConfigIssues } from './issues.js'
+import { configSchema, environmentSchema, type GroupConfig } from './schema.js'
 import { createRedactor, resolveSecrets } from './secrets.js'
 import { type ParsedYaml, parseYaml } from './yaml.js'
 
@@ -112,6 +118,7 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
   }
   const setValues = (options.sets ?? []).map((argument) => parseSetArgument(argument, env))
   for (const set of setValues) secrets.push(...set.secrets)
+  checkSets(options.sets ?? [], setValues)
   const overrides = mergeEnvironments(...envLayers, setsToEnvironment(setValues))
 
   const providers: Record<string, LoadedProvider> = {}
@@ -262,6 +269,20 @@ function validateSettings(
   return toConfigIssues(result.error.issues, source, settings, prefix)
 }
 
+/** `--set bootstrap.…` values are checked as forklift.yaml's would be; the error names the argument. */
+function checkSets(argumentsGiven: string[], sets: SetValue[]): void {
+  const issues: ConfigIssue[] = []
+  sets.forEach((set, index) => {
+    const layer = setsToEnvironment([set])
+    const checked = environmentSchema.safeParse(layer, { error: errorMap })
+    if (checked.success) return
+    const redact = createRedactor(set.secrets)
+    for (const issue of explainIssues(checked.error.issues, layer))
+      issues.push({ file: `--set ${redact(argumentsGiven[index]!)}`, message: redact(issue.message) })
+  })
+  if (issues.length) throw new ConfigError(issues)
+}
+
 async function loadEnvFile(
   file: string,
   env: NodeJS.ProcessEnv,
@@ -293,6 +314,12 @@ async function loadEnvFile(
         resolved.problems.map((p) => located(source, p.path, redact(`${formatPath(p.path)}: ${p.message}`))),
       ),
     )
+  }
+  const checked = environmentSchema.safeParse(resolved.value, { error: errorMap })
+  if (!checked.success) {
+    const redact = createRedactor(resolved.secrets)
+    const issues = toConfigIssues(checked.error.issues, source, resolved.value)
+    throw new ConfigError(sortIssues(issues.map((i) => ({ ...i, message: redact(i.message) }))))
   }
   return { environment: resolved.value as Environment, secrets: resolved.secrets }
 }

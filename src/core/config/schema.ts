@@ -5,9 +5,29 @@ import { describeValue, expecting } from './issues.js'
 /** Group, phase and crate-setting names: lowercase letters, digits and dashes, starting with a letter. */
 export const NAME_PATTERN = /^[a-z][a-z0-9-]*$/
 
-const environment = z
-  .record(z.string(), z.unknown(), expecting('a map'))
+/** `bootstrap` in an environment: what bootstrap adds after the admin login (Forklift's own key). */
+export const bootstrapSchema = z
+  .object({
+    'package-proxy': z
+      .string(expecting('an http or https URL such as http://10.0.0.2:3142'))
+      .regex(/^https?:\/\/[^\s"'\\\0]+$/, expecting('an http or https URL such as http://10.0.0.2:3142'))
+      .optional()
+      .describe(
+        "Proxy for the node's package manager, set at bootstrap (apt, dnf, yum; apk through Forklift)",
+      ),
+    actions: z
+      .array(actionSchema, expecting('a list of actions'))
+      .optional()
+      .describe('Actions bootstrap runs on every new node, after the admin login and the package proxy'),
+  })
+  .strict()
+
+/** An environment layer: free data for crates, except `bootstrap`, which Forklift reads. */
+export const environmentSchema = z
+  .object({ bootstrap: bootstrapSchema.optional() }, expecting('a map'))
+  .catchall(z.unknown())
   .describe('Data for crates, merged deep: top level < provider < group < --env FILE < --set')
+const environment = environmentSchema
 
 const settingsMap = z.record(z.string(), z.unknown(), expecting('a map'))
 

@@ -42,7 +42,7 @@ async function planNode(session: NodeSession, phase: string, options: EngineOpti
   if (phase === 'bootstrap') {
     batches.push({
       source: 'bootstrap',
-      actions: bootstrapPrologue(group, node, shared.adminKeys.get(group.name)),
+      actions: bootstrapPrologue(group, node, shared.adminKeys.get(group.name), session.facts!),
       templateData: baseTemplate,
     })
   }

@@ -61,6 +61,10 @@ describe('lift and converge over real SSH', () => {
       `
 environment:
   port: 8080
+  bootstrap:
+    package-proxy: http://10.0.0.2:3142
+    actions:
+      - { type: file, path: /etc/forklift-bootstrapped-by, content: "bootstrap.actions\\n" }
 providers:
   lab:
     type: node-list
@@ -143,6 +147,9 @@ groups:
         'cat /srv/app/motd; readlink /srv/app/current; grep -c app.internal /etc/hosts',
       )
       assert.match(motd.stdout, /^Hello web-\d on port 8080\n\/srv\/app\/app\.conf\n1\n$/)
+      // What the environment adds to bootstrap: the proxy for apt (these nodes are Debian), then its actions.
+      const extra = await node.exec('cat /etc/apt/apt.conf.d/01forklift-proxy /etc/forklift-bootstrapped-by')
+      assert.equal(extra.stdout, 'Acquire::http::Proxy "http://10.0.0.2:3142";\nbootstrap.actions\n')
     }
   })
 

@@ -84,6 +84,7 @@ describe('jsonSchema', () => {
       '38-bad-package-name',
       '39-bad-user-name',
       '40-bad-action-values',
+      '44-bad-bootstrap',
     ]) {
       assert.equal(
         validate(readYaml('config', 'bad', `${name}.yaml`)),
@@ -91,6 +92,22 @@ describe('jsonSchema', () => {
         `${name} passed the JSON Schema`,
       )
     }
+  })
+
+  it('knows environment.bootstrap: a package proxy URL and actions; the rest of an environment is free', () => {
+    const validate = validator()
+    const env = (environment: unknown) => ({
+      environment,
+      groups: { web: { provider: 'local', environment } },
+    })
+    const bootstrap = {
+      'package-proxy': 'http://10.0.0.2:3142',
+      actions: [{ type: 'package', name: 'curl' }],
+    }
+    assert.equal(validate(env({ bootstrap, anything: { goes: [1] } })), true, JSON.stringify(validate.errors))
+    assert.equal(validate(env({ bootstrap: { 'package-proxy': 'ftp://x' } })), false)
+    assert.equal(validate(env({ bootstrap: { actions: [{ type: 'package', name: 'a b' }] } })), false)
+    assert.equal(validate(env({ bootstrap: { proxy: 'http://x' } })), false)
   })
 
   it('checks provider settings by type: demo-cloud needs a region, local takes none of it', () => {
