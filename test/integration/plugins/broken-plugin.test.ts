@@ -62,7 +62,7 @@ describe('a linked plugin whose provider module is missing', () => {
   it('converge and nodes work in a project that does not use it', async () => {
     const cwd = await project(
       'local',
-      `providers:\n  lab: { type: local, settings: { root: nodes } }\ngroups:\n  web:\n    provider: lab\n    phases:\n      configure:\n        - { type: exec, script: "echo hi > hi", creates: hi }\n`,
+      `providers:\n  lab: { type: local, settings: { root: nodes } }\ngroups:\n  web:\n    provider: lab\n    count: 1\n    phases:\n      configure:\n        - { type: exec, script: "echo hi > hi", creates: hi }\n`,
     )
     const converge = await cli(['converge', '--json'], cwd)
     assert.equal(converge.code, 0, converge.stdout + converge.stderr)
