@@ -84,10 +84,7 @@ groups:
     const report = JSON.parse(result.stdout) as RunResult
     assert.equal(report.ok, true)
     const configured = report.groups[0]!.phases.filter((p) => p.phase === 'configure')
-    assert.deepEqual(configured.map((p) => `${p.node}:${p.status}`).sort(), [
-      'web-1:ok',
-      'web-2:ok',
-    ])
+    assert.deepEqual(configured.map((p) => `${p.node}:${p.status}`).sort(), ['web-1:ok', 'web-2:ok'])
     for (const node of ['web-1', 'web-2']) {
       const etc = join(dir, 'nodes', node, 'etc')
       assert.equal(await readFile(join(etc, 'greets-1.0.0'), 'utf8'), `hello, ${node} (1.0.0)\n`)
