@@ -13,6 +13,8 @@ export interface ProcessOptions {
   /** Written to its stdin, which is then closed (closed at once without it). */
   input?: string
   onSpawn?: (pid: number) => void
+  /** Called with stdout as it arrives. */
+  onStdout?: (chunk: string) => void
 }
 
 /** Run a program to its end, collecting its exit code, stdout and stderr as text. */
@@ -31,6 +33,7 @@ export function runProcess(
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', (c: string) => {
       stdout += c
+      options.onStdout?.(c)
     })
     child.stderr.setEncoding('utf8').on('data', (c: string) => {
       stderr += c

@@ -86,3 +86,36 @@ function fromHex(lines: string[]): Uint8Array {
   const pairs = lines.join(' ').match(/[0-9a-f]{2}/g) ?? []
   return Uint8Array.from(pairs, (pair) => Number.parseInt(pair, 16))
 }
+
+/**
+ * Times each action by when its `begin` and `end` marker lines arrive on the streamed stdout, so the
+ * script needs no clock of its own (POSIX sh has none finer than a second) and no extra round trip.
+ * The delay on the way cancels out: both lines travel the same path.
+ */
+export function actionClock(nonce: string, now: () => number = () => performance.now()) {
+  const begin = `${markerOf(nonce)} begin `
+  const end = `${markerOf(nonce)} end `
+  const began = new Map<number, number>()
+  const ended = new Map<number, number>()
+  let partial = ''
+  return {
+    /** Feed a stdout chunk as it arrives. */
+    push(chunk: string): void {
+      const at = now()
+      const lines = (partial + chunk).split('\n')
+      // Only a line's start matters (markers are short): a long unfinished line need not pile up.
+      partial = (lines.pop() ?? '').slice(0, 200)
+      for (const line of lines) {
+        if (line.startsWith(begin)) began.set(Number(line.slice(begin.length)), at)
+        else if (line.startsWith(end)) ended.set(Number(line.slice(end.length).split(' ')[0]), at)
+      }
+    },
+    /** Whole milliseconds per action that began; one that never ended counts until now. */
+    durations(): Map<number, number> {
+      const until = now()
+      const out = new Map<number, number>()
+      for (const [index, start] of began) out.set(index, Math.round((ended.get(index) ?? until) - start))
+      return out
+    },
+  }
+}

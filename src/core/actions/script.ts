@@ -127,9 +127,22 @@ const lastLine = (lines: string[]): string | undefined =>
 
 /**
  * Turn the script's output into one result per action. Output cut short (a dropped connection)
- * makes the action in progress `failed` and the rest `skipped`; so does a failed action.
+ * makes the action in progress `failed` and the rest `skipped`; so does a failed action. With
+ * `durations` (actionClock's), every result gets its durationMs: 0 for one that never began.
  */
 export function parsePhaseOutput(
+  stdout: string,
+  stderr: string,
+  exitCode: number | null,
+  actions: Action[],
+  nonce: string,
+  durations?: ReadonlyMap<number, number>,
+): ActionResult[] {
+  const results = resultsOf(stdout, stderr, exitCode, actions, nonce)
+  return durations ? results.map((r) => ({ ...r, durationMs: durations.get(r.index) ?? 0 })) : results
+}
+
+function resultsOf(
   stdout: string,
   stderr: string,
   exitCode: number | null,

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { confineToFolder } from '../actions/confine.js'
+import { actionClock } from '../actions/protocol.js'
 import { compilePhaseScript, describeAction, parsePhaseOutput, prepareActions } from '../actions/script.js'
 import type { Action } from '../actions/types.js'
 import type { CrateContextData, PublishedData } from '../crates/types.js'
@@ -161,8 +162,13 @@ export async function runNodePhase(
   let results: ActionResult[]
   try {
     const script = compilePhaseScript(actions, { facts: session.facts!, dryRun: options.dryRun, nonce })
-    const output = await session.connection!.run(script, { sudo: needsSudo(session), signal: options.abort })
-    results = parsePhaseOutput(output.stdout, output.stderr, output.code, actions, nonce)
+    const clock = actionClock(nonce)
+    const output = await session.connection!.run(script, {
+      sudo: needsSudo(session),
+      signal: options.abort,
+      onStdout: clock.push,
+    })
+    results = parsePhaseOutput(output.stdout, output.stderr, output.code, actions, nonce, clock.durations())
   } catch (error) {
     if (options.abort.aborted) {
       const skipped = actions.map((a, index) => skippedResult(a, index, 'interrupted'))
@@ -193,5 +199,6 @@ function skippedResult(action: Action, index: number, message: string): ActionRe
     summary: describeAction(action),
     status: 'skipped',
     message,
+    durationMs: 0,
   }
 }

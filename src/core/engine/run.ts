@@ -95,11 +95,13 @@ async function run(command: 'lift' | 'converge', options: EngineOptions): Promis
     live().map((session) =>
       limit(async () => {
         if (stopped()) return notRun(session, 'connect')
+        const started = Date.now()
         try {
           await openSession(session, options.transport)
+          session.connectMs = Date.now() - started
         } catch (error) {
           failures++
-          recordFailure(session, 'connect', (error as Error).message, options, states)
+          recordFailure(session, 'connect', (error as Error).message, Date.now() - started, options, states)
         }
       }),
     ),
@@ -145,16 +147,17 @@ async function run(command: 'lift' | 'converge', options: EngineOptions): Promis
             if (phase.name === 'bootstrap') {
               session.bootstrapped = !options.dryRun
               if (!options.dryRun) {
-                await switchToAdmin(session, options.transport).catch((error: Error) => {
-                  failures++
-                  recordFailure(
-                    session,
-                    'bootstrap',
-                    `cannot log in as the admin user: ${error.message}`,
-                    options,
-                    states,
-                  )
-                })
+                const started = Date.now()
+                await switchToAdmin(session, options.transport).then(
+                  () => {
+                    session.connectMs = (session.connectMs ?? 0) + Date.now() - started
+                  },
+                  (error: Error) => {
+                    failures++
+                    const message = `cannot log in as the admin user: ${error.message}`
+                    recordFailure(session, 'bootstrap', message, Date.now() - started, options, states)
+                  },
+                )
               }
             }
           }),
@@ -226,6 +229,7 @@ function recordFailure(
   session: NodeSession,
   phase: string,
   message: string,
+  durationMs: number,
   options: EngineOptions,
   states: GroupState[],
 ) {
@@ -238,7 +242,7 @@ function recordFailure(
     status: 'failed',
     actions: [],
     counts: { ok: 0, changed: 0, failed: 0, skipped: 0 },
-    durationMs: 0,
+    durationMs,
     error: { message },
   }
   options.events.emit({ type: 'node:phase:end', result })
@@ -276,6 +280,7 @@ function nodeEntry(
     status,
     ...(session.failedPhase ? { failedPhase: session.failedPhase } : {}),
     ...(status === 'skipped' ? { skipped } : {}),
+    durationMs: (session.connectMs ?? 0) + mine.reduce((sum, p) => sum + p.durationMs, 0),
   }
 }
 

@@ -18,6 +18,8 @@ export interface NodeSession {
   bootstrapped: boolean
   failed: boolean
   failedPhase?: string
+  /** Time spent connecting (and reconnecting as the admin after bootstrap), when it succeeded. */
+  connectMs?: number
   /** Phases that applied to the node but never started, because the run stopped starting new work. */
   notRun?: string[]
 }

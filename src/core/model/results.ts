@@ -16,6 +16,7 @@ export interface ActionResult {
   output?: string
   /** Unified diff of what changed or would change (file contents). */
   diff?: string
+  /** How long the action took on the node; a run's report has it on every action (0: never began). */
   durationMs?: number
 }
 
@@ -64,6 +65,8 @@ export interface NodeReport {
   failedPhase?: string
   /** Present when status is `skipped`. */
   skipped?: NodeSkip
+  /** Time spent on the node: connecting and its phases, not waiting for other nodes or batches. */
+  durationMs: number
 }
 
 export interface GroupResult {

@@ -64,6 +64,14 @@ describe('converge and lift with the local provider', () => {
       'web-2:configure:changed',
       'web-2:settings:ok',
     ])
+    for (const node of web.nodes) {
+      assert.ok(Number.isInteger(node.durationMs) && node.durationMs >= 0, node.name)
+    }
+    for (const phase of web.phases) {
+      for (const action of phase.actions) {
+        assert.ok(Number.isInteger(action.durationMs) && action.durationMs! >= 0, action.summary)
+      }
+    }
     const node1 = join(dir, '.forklift/nodes/web-1')
     assert.equal(await readFile(join(node1, 'etc/motd'), 'utf8'), 'Welcome to web-1: served by forklift\n')
     // Data published in the settings phase by every node reached the configure phase of each.

@@ -40,6 +40,25 @@ export default {
 
 const json = (stdout: string) => JSON.parse(stdout) as RunResult
 
+const isDuration = (value: unknown) => typeof value === 'number' && Number.isInteger(value) && value >= 0
+
+/** Every node, phase and action of the report carries its time; a node's covers its phases. */
+function assertDurations(report: RunResult) {
+  assert.ok(isDuration(report.durationMs))
+  for (const group of report.groups) {
+    for (const node of group.nodes) {
+      assert.ok(isDuration(node.durationMs), `${node.name}: ${node.durationMs}`)
+      const phases = group.phases.filter((p) => p.node === node.name)
+      assert.ok(node.durationMs >= phases.reduce((sum, p) => sum + p.durationMs, 0), node.name)
+    }
+    for (const phase of group.phases) {
+      assert.ok(isDuration(phase.durationMs), `${phase.node} ${phase.phase}`)
+      for (const action of phase.actions)
+        assert.ok(isDuration(action.durationMs), `${phase.node} ${phase.phase} ${action.summary}`)
+    }
+  }
+}
+
 describe('lift and converge over real SSH', () => {
   let lab: TestNodes
   let dir: string
@@ -106,6 +125,7 @@ groups:
     assert.equal(report.interrupted, false)
     assert.match(report.startedAt, /^\d{4}-\d\d-\d\dT/)
     assert.equal(typeof report.durationMs, 'number')
+    assertDurations(report)
     const web = report.groups[0]!
     assert.equal(web.name, 'web')
     assert.equal(web.provider, 'lab')
@@ -200,6 +220,12 @@ groups:
         ['web-3', 'failed'],
       ],
     )
+    assertDurations(json(result.stdout))
+    // Markers stream back as each action ends, also through sudo (web-2): the action's time is its own.
+    for (const node of ['web-1', 'web-2']) {
+      const slow = web.phases.find((p) => p.node === node && p.phase === 'slow')!.actions[0]!
+      assert.ok(slow.durationMs! >= 2900 && slow.durationMs! < 10_000, `${node}: ${slow.durationMs}ms`)
+    }
     const failed = web.phases.find((p) => p.node === 'web-3' && p.phase === 'slow')!
     assert.match(failed.error!.message, /web-3|stopped answering|closed|dropped/i)
   })

@@ -49,7 +49,7 @@ const runResult = (dryRun: boolean): RunResult => ({
       provider: 'box',
       created: [],
       destroyed: [],
-      nodes: [{ name: 'web-1', address: '127.0.0.1', status: 'changed' }],
+      nodes: [{ name: 'web-1', address: '127.0.0.1', status: 'changed', durationMs: 5 }],
       phases: [phaseEnd],
     },
   ],

@@ -17,8 +17,8 @@ describe('summary', () => {
           created: ['web-2'],
           destroyed: [],
           nodes: [
-            { name: 'web-1', address: '10.0.0.1', status: 'ok' },
-            { name: 'web-2', address: '10.0.0.2', status: 'failed', failedPhase: 'configure' },
+            { name: 'web-1', address: '10.0.0.1', status: 'ok', durationMs: 5 },
+            { name: 'web-2', address: '10.0.0.2', status: 'failed', failedPhase: 'configure', durationMs: 5 },
           ],
           phases: [
             {
