@@ -14,6 +14,23 @@ const exists = (p: string) =>
     () => false,
   )
 
+/** Run the CLI in `dir` and send it one SIGINT once `file` exists there (then `settleMs` later), or after `tries` × 50 ms. */
+async function interruptOnce(args: string[], dir: string, file: string, settleMs = 0, tries = 200) {
+  let pid = 0
+  const running = runCli(args, {
+    cwd: dir,
+    onSpawn: (p) => {
+      pid = p
+    },
+  })
+  for (let i = 0; i < tries && !(await exists(join(dir, file))); i++) {
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  if (settleMs) await new Promise((r) => setTimeout(r, settleMs))
+  process.kill(pid, 'SIGINT')
+  return running
+}
+
 async function project(files: Record<string, string>): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'forklift-engine-'))
   for (const [name, content] of Object.entries(files)) {
@@ -361,20 +378,14 @@ groups:
 `,
     })
     try {
-      let pid = 0
-      const running = runCli(['converge', '--phase', 'deploy'], {
-        cwd: slow,
-        onSpawn: (p) => {
-          pid = p
-        },
-      })
       // Interrupt while configure's script sleeps.
-      for (let i = 0; i < 100 && !(await exists(join(slow, 'nodes/slow-1/.forklift/bootstrapped'))); i++) {
-        await new Promise((r) => setTimeout(r, 50))
-      }
-      await new Promise((r) => setTimeout(r, 300))
-      process.kill(pid, 'SIGINT')
-      const result = await running
+      const result = await interruptOnce(
+        ['converge', '--phase', 'deploy'],
+        slow,
+        'nodes/slow-1/.forklift/bootstrapped',
+        300,
+        100,
+      )
       assert.equal(result.code, 1)
       assert.match(result.stdout, /interrupted: finishing running scripts/)
       assert.match(result.stdout, /converge interrupted in/)
@@ -403,19 +414,12 @@ groups:
 `,
     })
     try {
-      let pid = 0
-      const running = runCli(['converge', '--batch', '1', '--phase', 'deploy', '--json'], {
-        cwd: slow,
-        onSpawn: (p) => {
-          pid = p
-        },
-      })
       // Interrupt while the first batch's configure script sleeps.
-      for (let i = 0; i < 200 && !(await exists(join(slow, 'nodes/slow-1/started'))); i++) {
-        await new Promise((r) => setTimeout(r, 50))
-      }
-      process.kill(pid, 'SIGINT')
-      const result = await running
+      const result = await interruptOnce(
+        ['converge', '--batch', '1', '--phase', 'deploy', '--json'],
+        slow,
+        'nodes/slow-1/started',
+      )
       assert.equal(result.code, 1)
       const report = json(result.stdout)
       assert.equal(report.interrupted, true)
