@@ -43,6 +43,7 @@ import { rmSync } from 'node:fs'
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { nodeCgroups, removeNodeCgroups } from './cgroups.js'
 import { generateKey, type TestKey } from './keys.js'
 import { requireThat, requireTools } from './require.js'
 import { ensureRootfs, prepareUpper } from './rootfs.js'
@@ -144,6 +145,8 @@ interface NodeKind {
   bootTimeoutMs: number
   /** How to stop the node so it cleans up after itself; else everything gets SIGKILL. */
   gentle?: GentleStop
+  /** Clean up after the node's processes have all ended. */
+  stopped?(node: NodeState): Promise<void>
 }
 
 interface NodeState {
@@ -253,10 +256,16 @@ async function startNodes(
     })
   }
 
+  const halt = async (state: NodeState) => {
+    if (!state.daemon) return
+    await killDaemon(state.daemon, kind.gentle)
+    await kind.stopped?.(state)
+  }
+
   const stop = async () => {
     if (stopped) return
     stopped = true
-    await Promise.all(states.map((s) => (s.daemon ? killDaemon(s.daemon, kind.gentle) : undefined)))
+    await Promise.all(states.map((s) => halt(s)))
     for (const address of addresses) releaseAddress(address)
     await rm(base, { recursive: true, force: true })
     bases.delete(base)
@@ -307,11 +316,11 @@ async function startNodes(
         },
         exec: (script, options = {}) => execOverSsh(state, clientKey.privateKey, node.user, script, options),
         async kill() {
-          if (state.daemon) await killDaemon(state.daemon, kind.gentle)
+          await halt(state)
         },
         async restart(options = {}) {
           if (stopped) throw new Error(`${state.name} was stopped`)
-          if (state.daemon) await killDaemon(state.daemon, kind.gentle)
+          await halt(state)
           if (options.newHostKey) {
             await rm(state.hostKey.privateKey, { force: true })
             await rm(state.hostKey.publicKeyFile, { force: true })
@@ -409,6 +418,7 @@ function machineName(node: NodeState): string {
 }
 
 const NSPAWN_NODE = `
+for cg in $7; do mkdir -p "$cg"; echo $$ > "$cg/cgroup.procs"; done
 mount -t overlay overlay -o "lowerdir=$1,upperdir=$2,workdir=$3" "$4"
 exec systemd-nspawn -q -b --register=no --keep-unit --link-journal=no --kill-signal=SIGKILL \
   -D "$4" -M "$6" --hostname="$5"
@@ -427,8 +437,10 @@ export async function startRootfsNodes(
   const kind: NodeKind = {
     async prepare(node) {
       // A container of this name killed outright left its runtime folder; the claimed address makes it ours.
-      if (options.systemd)
+      if (options.systemd) {
         await rm(join('/run/systemd/nspawn/propagate', machineName(node)), { recursive: true, force: true })
+        await removeNodeCgroups(nodeCgroups(machineName(node)))
+      }
       await mkdir(join(node.dir, 'work'))
       await mkdir(join(node.dir, 'merged'))
       const clientPublicKey = (await readFile(join(node.dir, '..', 'authorized_keys'), 'utf8')).trim()
@@ -465,6 +477,7 @@ export async function startRootfsNodes(
       join(node.dir, 'merged'),
       node.name,
       machineName(node),
+      options.systemd ? nodeCgroups(machineName(node)).join(' ') : '',
     ],
     // Under systemd, sshd logs to the journal; the boot console is the useful log then.
     log: (node) =>
@@ -473,7 +486,10 @@ export async function startRootfsNodes(
     // On SIGTERM nspawn kills the container at once (--kill-signal) and removes its lock and runtime
     // files, which a SIGKILL would leave in /run/systemd/nspawn.
     ...(options.systemd
-      ? { gentle: { command: 'systemd-nspawn', signal: 'SIGTERM', timeoutMs: 10_000 } }
+      ? {
+          gentle: { command: 'systemd-nspawn', signal: 'SIGTERM', timeoutMs: 10_000 },
+          stopped: (node: NodeState) => removeNodeCgroups(nodeCgroups(machineName(node))),
+        }
       : {}),
   }
   return startNodes(t, kind, options.count, options.prefix ?? 'node')

@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { test } from 'node:test'
+import { nodeCgroups } from '../../support/cgroups.js'
 import {
   requireRootfs,
   requireSshd,
@@ -109,10 +110,13 @@ test('rootfs nodes booted by systemd', async (t) => {
   if (!requireRootfs(t, { systemd: true })) return
   const lab = await startRootfsNodes(t, { count: 2, systemd: true })
   const [a, b] = lab.nodes as [TestNode, TestNode]
-  const status = await a.exec(
-    'systemctl is-system-running --wait; systemctl is-active ssh; hostname; cat /proc/1/comm',
-  )
-  assert.equal(status.stdout, 'running\nactive\nnode-1\nsystemd\n')
+  // Booted side by side, neither fails a unit (each container has a cgroup tree of its own).
+  for (const [i, node] of lab.nodes.entries()) {
+    const status = await node.exec(
+      'systemctl is-system-running --wait; systemctl is-active ssh; hostname; cat /proc/1/comm; systemctl --failed --plain --no-legend',
+    )
+    assert.equal(status.stdout, `running\nactive\nnode-${i + 1}\nsystemd\n`)
+  }
   await a.exec('systemctl mask --now getty.target >/dev/null 2>&1; touch /etc/only-on-a')
   assert.notEqual((await b.exec('test -e /etc/only-on-a')).code, 0)
 
@@ -127,5 +131,6 @@ test('rootfs nodes booted by systemd', async (t) => {
   for (const node of lab.nodes) {
     const machine = `forklift-test-${node.address.replaceAll('.', '-')}`
     assert.equal(existsSync(join('/run/systemd/nspawn/propagate', machine)), false)
+    assert.deepEqual(nodeCgroups(machine).filter(existsSync), [])
   }
 })
