@@ -32,6 +32,10 @@ export interface Readiness {
   sshTimeoutMs: number
 }
 
+/** Tries of a CreateTags that EC2 answers with InvalidInstanceID.NotFound, and the first wait (ms). */
+const UNSEEN_ATTEMPTS = 6
+const UNSEEN_DELAY_MS = 250
+
 /** Tag each instance with its Name: one call per instance, as the values differ. */
 export async function nameInstances(
   r: Readiness,
@@ -39,9 +43,18 @@ export async function nameInstances(
   signal?: AbortSignal,
 ): Promise<void> {
   for (const [id, name] of names) {
-    await r.client.send(new CreateTagsCommand({ Resources: [id], Tags: [{ Key: TAG.name, Value: name }] }), {
-      abortSignal: signal,
-    })
+    const tag = new CreateTagsCommand({ Resources: [id], Tags: [{ Key: TAG.name, Value: name }] })
+    // EC2 is eventually consistent: right after RunInstances the new id may be unknown to CreateTags
+    // for a while. Wait and try again (250 ms, doubling, ~8 s in all) before giving up.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await r.client.send(tag, { abortSignal: signal })
+        break
+      } catch (error) {
+        if (awsErrorCode(error) !== 'InvalidInstanceID.NotFound' || attempt >= UNSEEN_ATTEMPTS) throw error
+        await sleep(UNSEEN_DELAY_MS * 2 ** (attempt - 1), undefined, signal ? { signal } : {})
+      }
+    }
   }
 }
 

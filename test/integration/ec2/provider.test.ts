@@ -210,6 +210,38 @@ describe('ec2 provider: creating nodes', () => {
     )
     assert.equal(ofGroup(e, 'cache').length, 3)
   })
+
+  it('names new instances that CreateTags does not know yet, trying again as EC2 catches up', async (t) => {
+    if (!requireRootfs(t)) return
+    const { provider } = await open(e)
+    const from = e.calls.length
+    e.faults.unseenByCreateTags(3)
+    t.after(() => e.faults.reset())
+    const nodes = await provider.createNodes!(groupSpec('queue', { login: login() }), 2, signal())
+
+    assert.deepEqual(
+      nodes.map((n) => [n.name, e.world.instances.get(n.id)!.tags.Name]),
+      [
+        ['queue-1', 'queue-1'],
+        ['queue-2', 'queue-2'],
+      ],
+    )
+    const naming = e.calls
+      .slice(from)
+      .filter(
+        (c) => c.action === 'CreateTags' && c.params.structs('Tag').some((t) => t.get('Key') === 'Name'),
+      )
+    assert.deepEqual(
+      naming.map((c) => [c.params.get('ResourceId.1'), c.status]),
+      [
+        [nodes[0]!.id, 400],
+        [nodes[0]!.id, 400],
+        [nodes[0]!.id, 400],
+        [nodes[0]!.id, 200],
+        [nodes[1]!.id, 200],
+      ],
+    )
+  })
 })
 
 describe('ec2 provider: listing nodes', () => {

@@ -66,6 +66,11 @@ export interface Ec2Faults {
    * up or is interrupted (their connections are closed on reset or stop).
    */
   stallCreateTags(count?: number): void
+  /**
+   * The next `count` CreateTags fail with 400 InvalidInstanceID.NotFound, applying nothing: EC2 right
+   * after a launch, before the new instance ids have reached every part of it.
+   */
+  unseenByCreateTags(count?: number): void
   reset(): void
 }
 
@@ -110,6 +115,7 @@ export async function startEc2Endpoint(options: Ec2EndpointOptions): Promise<Ec2
     drop: 0,
     capacity: 0,
     stallTags: 0,
+    unseenTags: 0,
     denied: new Set<string>(),
   }
   const stalled = new Set<ServerResponse>()
@@ -140,8 +146,18 @@ export async function startEc2Endpoint(options: Ec2EndpointOptions): Promise<Ec2
     stallCreateTags(count = 1) {
       state.stallTags = count
     },
+    unseenByCreateTags(count = 1) {
+      state.unseenTags = count
+    },
     reset() {
-      Object.assign(state, { throttle: 0, throttleActions: undefined, drop: 0, capacity: 0, stallTags: 0 })
+      Object.assign(state, {
+        throttle: 0,
+        throttleActions: undefined,
+        drop: 0,
+        capacity: 0,
+        stallTags: 0,
+        unseenTags: 0,
+      })
       state.denied.clear()
       world.releasePending()
       closeStalled()
@@ -215,6 +231,11 @@ export async function startEc2Endpoint(options: Ec2EndpointOptions): Promise<Ec2
       record.stalled = true
       stalled.add(res)
       return
+    }
+    if (action === 'CreateTags' && state.unseenTags > 0) {
+      state.unseenTags--
+      const id = params.get('ResourceId.1') ?? ''
+      return fail(400, 'InvalidInstanceID.NotFound', `The instance ID '${id}' does not exist`)
     }
     let body: string
     try {
