@@ -56,16 +56,9 @@ async function run(command: 'lift' | 'converge', options: EngineOptions): Promis
   warmCrates(states, options)
 
   // Inventory: every group's nodes, counts adjusted on converge (groups in parallel).
-  await Promise.all(states.map((state) => inventory(state, command, options)))
+  await Promise.all(states.map((state) => inventory(state, command, options, shared)))
   const live = () => states.flatMap((s) => s.sessions).filter((s) => !s.failed)
   shared.nodes = live().map((s) => ({ name: s.node.name, group: s.node.group, address: s.node.address }))
-  for (const state of states) {
-    try {
-      shared.adminKeys.set(state.spec.name, await adminPublicKey(state.spec, options.projectDir))
-    } catch (error) {
-      failGroup(state, (error as Error).message, options)
-    }
-  }
 
   const limit = pLimit(Math.max(1, options.concurrency))
   const totalNodes = states.reduce((n, s) => n + s.sessions.length, 0)
@@ -289,6 +282,7 @@ async function inventory(
   state: GroupState,
   command: 'lift' | 'converge',
   options: EngineOptions,
+  shared: RunShared,
 ): Promise<void> {
   const { spec } = state
   const { events } = options
@@ -302,9 +296,16 @@ async function inventory(
   } catch (error) {
     return failGroup(state, `listing nodes failed: ${(error as Error).message}`, options)
   }
+  // Read before any node is made or destroyed: new nodes would be left without their admin login.
+  let keyError: string | undefined
+  try {
+    shared.adminKeys.set(spec.name, await adminPublicKey(spec, options.projectDir))
+  } catch (error) {
+    keyError = (error as Error).message
+  }
   const fresh = new Set<Node>()
   const desired = options.counts?.[spec.name] ?? spec.count
-  if (command === 'converge' && !state.considerOnly && desired !== undefined) {
+  if (command === 'converge' && !state.considerOnly && desired !== undefined && !keyError) {
     const plan = planCount(nodes, desired)
     events.emit({
       type: 'group:nodes',
@@ -374,4 +375,5 @@ async function inventory(
     bootstrapped: false,
     failed: false,
   }))
+  if (keyError) failGroup(state, keyError, options)
 }

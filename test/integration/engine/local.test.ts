@@ -305,7 +305,7 @@ describe('failures, rolling batches and secrets', () => {
     assert.match(plain.stdout, /app: 4 node\(s\), 2 failed, 2 skipped \(max-fail reached\)/)
   })
 
-  it('a group that fails before its nodes start reports them skipped', async () => {
+  it('a group that fails before its nodes start reports them skipped; converge makes and removes none', async () => {
     const broken = (await readFile(join(dir, 'forklift.yaml'), 'utf8')).replace(
       '    count: 4\n',
       '    count: 4\n    login: { identity-file: keys/missing }\n',
@@ -319,6 +319,22 @@ describe('failures, rolling batches and secrets', () => {
     for (const node of group.nodes) {
       assert.equal(node.status, 'skipped')
       assert.deepEqual(node.skipped, { reason: 'group-error', phases: ['connect', 'settings', 'configure'] })
+    }
+
+    // A converge that would add nodes reads the key first: nothing is created or destroyed.
+    const before = (await readdir(join(dir, 'nodes'))).sort()
+    for (const count of ['app=6', 'app=2']) {
+      const converge = await runCli(['converge', '-c', 'broken.yaml', '--count', count, '--json'], {
+        cwd: dir,
+      })
+      assert.equal(converge.code, 1)
+      const failed = json(converge.stdout).groups[0]!
+      assert.match(
+        failed.error ?? '',
+        /groups\.app\.login\.identity-file: no public key at .*keys\/missing\.pub/,
+      )
+      assert.deepEqual([failed.created, failed.destroyed], [[], []])
+      assert.deepEqual((await readdir(join(dir, 'nodes'))).sort(), before)
     }
   })
 
