@@ -150,6 +150,12 @@ export async function runNodePhase(
     return result
   }
 
+  const emitActions = (results: ActionResult[]) => {
+    for (const result of results) {
+      options.events.emit({ type: 'node:action', group: group.name, phase, node: node.name, result })
+    }
+  }
+
   let actions: Action[]
   try {
     actions = await planNode(session, phase, options, shared)
@@ -159,14 +165,18 @@ export async function runNodePhase(
   if (actions.length === 0) return finish('ok', [])
 
   const nonce = randomBytes(8).toString('hex')
+  const clock = actionClock(nonce)
+  let streamed = ''
   let results: ActionResult[]
   try {
     const script = compilePhaseScript(actions, { facts: session.facts!, dryRun: options.dryRun, nonce })
-    const clock = actionClock(nonce)
     const output = await session.connection!.run(script, {
       sudo: needsSudo(session),
       signal: options.abort,
-      onStdout: clock.push,
+      onStdout: (chunk) => {
+        streamed += chunk
+        clock.push(chunk)
+      },
     })
     results = parsePhaseOutput(output.stdout, output.stderr, output.code, actions, nonce, clock.durations())
   } catch (error) {
@@ -174,11 +184,15 @@ export async function runNodePhase(
       const skipped = actions.map((a, index) => skippedResult(a, index, 'interrupted'))
       return finish('interrupted', skipped, { message: 'interrupted' })
     }
-    return finish('failed', [], { message: (error as Error).message })
+    const message = (error as Error).message
+    if (clock.durations().size === 0) return finish('failed', [], { message })
+    // The connection dropped mid-script: what streamed back still tells which actions ran.
+    const partial = parsePhaseOutput(streamed, '', null, actions, nonce, clock.durations())
+    emitActions(partial)
+    const inFlight = partial.find((r) => r.status === 'failed')
+    return finish('failed', partial, { message, ...(inFlight ? { action: inFlight.index } : {}) })
   }
-  for (const result of results) {
-    options.events.emit({ type: 'node:action', group: group.name, phase, node: node.name, result })
-  }
+  emitActions(results)
   const failed = results.find((r) => r.status === 'failed')
   if (failed) {
     return finish('failed', results, {

@@ -32,7 +32,11 @@ export default {
       ]
     },
     slow() {
-      return [{ type: 'exec', script: 'touch /srv/slow-started; sleep 3; touch /srv/slow-done' }]
+      return [
+        { type: 'file', path: '/srv/slow-before', content: 'before\\n' },
+        { type: 'exec', script: 'touch /srv/slow-started; sleep 3; touch /srv/slow-done' },
+        { type: 'file', path: '/srv/slow-after', content: 'after\\n' },
+      ]
     },
   },
 }
@@ -223,11 +227,29 @@ groups:
     assertDurations(json(result.stdout))
     // Markers stream back as each action ends, also through sudo (web-2): the action's time is its own.
     for (const node of ['web-1', 'web-2']) {
-      const slow = web.phases.find((p) => p.node === node && p.phase === 'slow')!.actions[0]!
+      const slow = web.phases.find((p) => p.node === node && p.phase === 'slow')!.actions[1]!
       assert.ok(slow.durationMs! >= 2900 && slow.durationMs! < 10_000, `${node}: ${slow.durationMs}ms`)
     }
+    // What streamed back before the drop still shows: the first action done, the second cut off.
     const failed = web.phases.find((p) => p.node === 'web-3' && p.phase === 'slow')!
-    assert.match(failed.error!.message, /web-3|stopped answering|closed|dropped/i)
+    assert.match(
+      failed.error!.message,
+      /web-3 \(forklift@[\d.]+:2222\): connection dropped while running a script/,
+    )
+    assert.equal(failed.error!.action, 1)
+    assert.deepEqual(
+      failed.actions.map((a) => [a.summary, a.status, a.message]),
+      [
+        ['file /srv/slow-before', 'changed', 'created'],
+        [
+          'exec touch /srv/slow-started; sleep 3; touch /srv/sl…',
+          'failed',
+          'the node stopped answering during this action (the connection closed)',
+        ],
+        ['file /srv/slow-after', 'skipped', 'not run: the node stopped answering'],
+      ],
+    )
+    assert.deepEqual(failed.counts, { ok: 0, changed: 1, failed: 1, skipped: 1 })
   })
 
   it('a changed host key is refused for that node', async (t) => {
