@@ -292,7 +292,12 @@ async function inventory(
   let nodes: Node[]
   try {
     // Ready: the nodes are used next, so a provider finishes what an interrupted run left of them.
-    nodes = await provider.listNodes({ group: spec.name, ready: true, signal: options.abort })
+    nodes = await provider.listNodes({
+      group: spec.name,
+      ready: true,
+      readOnly: options.dryRun,
+      signal: options.abort,
+    })
   } catch (error) {
     return failGroup(state, `listing nodes failed: ${(error as Error).message}`, options)
   }

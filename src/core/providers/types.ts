@@ -27,6 +27,8 @@ export interface NodeQuery {
    * interrupted create left (a node still starting, say). Without it (`forklift nodes`), list as they are.
    */
   ready?: boolean
+  /** A dry run: getting nodes ready changes nothing at the provider (no tags, no names written). */
+  readOnly?: boolean
   /** Aborted on a second Ctrl-C: stop waiting. */
   signal?: AbortSignal
 }

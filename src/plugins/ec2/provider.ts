@@ -103,7 +103,7 @@ export function createEc2Provider(context: ProviderContext, settings: Ec2Setting
   }
 
   /** The members of a group (or of every group); `ready` takes up what an interrupted create left. */
-  async function listNodes({ group, ready, signal }: NodeQuery): Promise<Node[]> {
+  async function listNodes({ group, ready, readOnly, signal }: NodeQuery): Promise<Node[]> {
     const filters: Filter[] = [
       { Name: `tag:${TAG.project}`, Values: [context.project] },
       group ? { Name: `tag:${TAG.group}`, Values: [group] } : { Name: 'tag-key', Values: [TAG.group] },
@@ -119,7 +119,8 @@ export function createEc2Provider(context: ProviderContext, settings: Ec2Setting
         const g = tagRecord(i.Tags)[TAG.group] ?? ''
         byGroup.set(g, [...(byGroup.get(g) ?? []), i])
       }
-      const taken = [...byGroup].map(([g, members]) => takeUp(readiness, g, members, signal))
+      const r = readOnly ? { ...readiness, readOnly } : readiness
+      const taken = [...byGroup].map(([g, members]) => takeUp(r, g, members, signal))
       nodes = (await Promise.all(taken)).flat()
     } else nodes = instances.map((instance) => instanceNode(instance, context.name))
     return nodes.sort(

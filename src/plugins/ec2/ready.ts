@@ -30,6 +30,8 @@ export interface Readiness {
   /** Seconds between polls (the `waiter-delay` setting). */
   delayS: number
   sshTimeoutMs: number
+  /** A dry run: wait and read, but write no tags (say what would be written). */
+  readOnly?: boolean
 }
 
 /** Tries of a CreateTags that EC2 answers with InvalidInstanceID.NotFound, and the first wait (ms). */
@@ -128,9 +130,17 @@ export async function takeUp(
   const ids = left.map((i) => i.InstanceId!)
   r.log(`group ${group}: taking up ${ids.join(', ')}, left unfinished by an earlier run`)
   try {
-    await nameInstances(r, missingNames(group, members), signal)
+    const names = missingNames(group, members)
+    if (r.readOnly) for (const [id, name] of names) r.log(`would name ${id} ${name}`)
+    else await nameInstances(r, names, signal)
     const ready = new Map((await makeReady(r, ids, {}, signal)).nodes.map((n) => [n.id, n]))
-    return members.map((i) => ready.get(i.InstanceId!) ?? instanceNode(i, r.provider))
+    // Named only in memory on a dry run: the run reports them as the real one would.
+    const named = new Map(names)
+    return members.map((i) => {
+      const node = ready.get(i.InstanceId!) ?? instanceNode(i, r.provider)
+      const name = named.get(node.id)
+      return name && node.name === node.id ? { ...node, name } : node
+    })
   } catch (error) {
     const reason = signal?.aborted ? 'the run was interrupted before they were ready' : failureReason(error)
     throw new ProviderError(
@@ -159,8 +169,9 @@ async function consoleText(client: EC2Client, id: string, signal?: AbortSignal):
  */
 async function attachHostKeys(r: Readiness, node: Node, signal?: AbortSignal): Promise<void> {
   const label = `${node.name} (${node.id})`
-  const record = (value: string) =>
-    r.client
+  const record = async (value: string) => {
+    if (r.readOnly) return r.log(`${label}: would record ${TAG.hostKeys}=${value}`)
+    await r.client
       .send(new CreateTagsCommand({ Resources: [node.id], Tags: [{ Key: TAG.hostKeys, Value: value }] }), {
         abortSignal: signal,
       })
@@ -174,6 +185,7 @@ async function attachHostKeys(r: Readiness, node: Node, signal?: AbortSignal): P
           r.log(`${label}: cannot record its host keys in a tag (${failureReason(error)})${later}`)
         },
       )
+  }
   for (let attempt = 0; attempt < CONSOLE_ATTEMPTS; attempt++) {
     if (attempt > 0) await sleep(r.delayS * 1000, undefined, signal ? { signal } : {})
     let fingerprints: string[]

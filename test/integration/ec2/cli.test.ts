@@ -208,7 +208,7 @@ groups:${group('web', 3)}${group('api', 3)}${group('jobs', 3)}
     assert.equal(new Set(attempts.map((c) => c.params.get('ClientToken'))).size, 1)
   })
 
-  it('an interrupted converge leaves pending, unnamed instances: the next takes them up', async (t) => {
+  it('an interrupted converge leaves pending, unnamed instances: a dry run writes nothing, the next takes them up', async (t) => {
     if (skip) return t.skip('needs rootfs nodes')
     const until = async (what: string, condition: () => boolean) => {
       const deadline = Date.now() + 60_000
@@ -250,17 +250,38 @@ groups:${group('web', 3)}${group('api', 3)}${group('jobs', 3)}
       ],
     )
 
-    const from = e.calls.length
-    const second = converge('jobs', '--json')
+    // A dry run takes them up as the real run would, but only in memory: it writes no tag.
+    const looked = e.calls.length
+    const dry = converge('jobs', '--dry-run', '--json')
     // The listing waits for them with the SDK's waiter; they run only once it polls.
     await until('the waiter polls', () =>
       e.calls
-        .slice(from)
+        .slice(looked)
         .some((c) => c.action === 'DescribeInstances' && c.params.list('InstanceId').length === 3),
     )
     assert.ok(members('jobs').every((i) => i.state === 'pending'))
     e.faults.releasePending()
-    const result = await second
+    const dryRun = await dry
+    assert.equal(dryRun.code, 0, dryRun.stdout + dryRun.stderr)
+    assert.deepEqual(
+      report(dryRun.stdout).groups[0]!.nodes.map((n) => n.name),
+      ['jobs-1', 'jobs-2', 'jobs-3'],
+    )
+    const written = e.calls.slice(looked).filter((c) => !/^(Describe|Get)/.test(c.action))
+    assert.deepEqual(
+      written.map((c) => c.action),
+      [],
+    )
+    assert.deepEqual(
+      members('jobs').map((i) => [i.state, i.tags.Name, i.tags['forklift:host-keys']]),
+      [
+        ['running', undefined, undefined],
+        ['running', undefined, undefined],
+        ['running', undefined, undefined],
+      ],
+    )
+
+    const result = await converge('jobs', '--json')
     assert.equal(result.code, 0, result.stdout + result.stderr)
     const jobs = report(result.stdout).groups[0]!
     assert.deepEqual([jobs.created, jobs.destroyed], [[], []])
