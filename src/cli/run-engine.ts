@@ -4,6 +4,7 @@ import type { Config } from '@oclif/core'
 import { createRedactor } from '../core/config/environment.js'
 import { createPodCrateRunner } from '../core/crates/pod-runner.js'
 import { parseBatch } from '../core/engine/batches.js'
+import { lockProject } from '../core/engine/lock.js'
 import type { EngineOptions } from '../core/engine/options.js'
 import { planPhases, unknownPhases } from '../core/engine/phases.js'
 import { runConverge, runLift } from '../core/engine/run.js'
@@ -101,10 +102,22 @@ export async function runCommand(
   }
   process.on('SIGINT', onSigint)
 
-  const providers = await openProviders(project, [...groups, ...consider], bus).catch(async (error) => {
+  const cleanUp = async () => {
     process.off('SIGINT', onSigint)
     await runner.close()
     await renderer.done()
+  }
+  // A dry run changes nothing, so only a real converge keeps others of the project out.
+  const unlock =
+    command === 'converge' && !flags['dry-run']
+      ? await lockProject(project.config.dir, bus).catch(async (error) => {
+          await cleanUp()
+          throw error
+        })
+      : async () => {}
+  const providers = await openProviders(project, [...groups, ...consider], bus).catch(async (error) => {
+    await unlock()
+    await cleanUp()
     throw error
   })
   let result: RunResult
@@ -136,6 +149,7 @@ export async function runCommand(
     process.off('SIGINT', onSigint)
     await runner.close()
     await closeProviders(providers)
+    await unlock()
     await renderer.done()
   }
   return result.ok ? 0 : 1

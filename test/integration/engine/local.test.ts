@@ -700,6 +700,54 @@ export default {
   })
 })
 
+describe('one converge of a project at a time', () => {
+  it('a second converge is refused while one runs; a dry run is not; the lock goes with the run', async () => {
+    // Configure holds while the project's `hold` file exists (the node's own folder has no say).
+    const dir = await project({ hold: '' })
+    await writeFile(
+      join(dir, 'forklift.yaml'),
+      `
+providers:
+  box: { type: local, settings: { root: nodes } }
+groups:
+  app:
+    provider: box
+    count: 1
+    phases:
+      configure:
+        - { type: exec, script: 'touch "$FORKLIFT_ROOT/started"; i=0; while [ -e "${join(dir, 'hold')}" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done' }
+`,
+    )
+    try {
+      const first = runCli(['converge', '--json'], { cwd: dir })
+      const started = join(dir, 'nodes/app-1/started')
+      for (let i = 0; i < 400 && !(await exists(started)); i++) await new Promise((r) => setTimeout(r, 50))
+      assert.ok(await exists(started), 'the first converge reached its configure phase')
+
+      const second = await runCli(['converge', '--count', 'app=2'], { cwd: dir })
+      assert.equal(second.code, 1)
+      assert.equal(
+        second.stderr.trim(),
+        `Error: another converge of this project is running (lock ${join(dir, '.forklift/converge.lock')}); wait for it to finish (a lock left by a killed run goes stale after 10 s)`,
+      )
+      assert.deepEqual(await readdir(join(dir, 'nodes')), ['app-1'])
+      const dry = await runCli(['converge', '--dry-run', '--count', 'app=2'], { cwd: dir })
+      assert.equal(dry.code, 0, dry.stdout + dry.stderr)
+      assert.match(dry.stdout, /would create 1 and destroy 0 node\(s\)/)
+
+      await rm(join(dir, 'hold'))
+      const done = await first
+      assert.equal(done.code, 0, done.stdout + done.stderr)
+      assert.equal(await exists(join(dir, '.forklift/converge.lock')), false)
+      const again = await runCli(['converge', '--count', 'app=2', '--json'], { cwd: dir })
+      assert.equal(again.code, 0, again.stdout + again.stderr)
+      assert.deepEqual(json(again.stdout).groups[0]!.created, ['app-2'])
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+})
+
 describe('node-list cannot create nodes', () => {
   it('converge reports a count it cannot meet as an error for that group', async () => {
     const dir = await project({
