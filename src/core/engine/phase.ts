@@ -5,6 +5,7 @@ import { compilePhaseScript, describeAction, parsePhaseOutput, prepareActions } 
 import type { Action } from '../actions/types.js'
 import type { CrateContextData, PublishedData } from '../crates/types.js'
 import type { ActionResult, NodePhaseResult, NodeStatus } from '../model/results.js'
+import { TransportError } from '../transport/types.js'
 import { bootstrapEpilogue, bootstrapPrologue } from './bootstrap.js'
 import type { EngineOptions } from './options.js'
 import { type NodeSession, needsSudo } from './session.js'
@@ -166,17 +167,13 @@ export async function runNodePhase(
 
   const nonce = randomBytes(8).toString('hex')
   const clock = actionClock(nonce)
-  let streamed = ''
   let results: ActionResult[]
   try {
     const script = compilePhaseScript(actions, { facts: session.facts!, dryRun: options.dryRun, nonce })
     const output = await session.connection!.run(script, {
       sudo: needsSudo(session),
       signal: options.abort,
-      onStdout: (chunk) => {
-        streamed += chunk
-        clock.push(chunk)
-      },
+      onStdout: clock.push,
     })
     results = parsePhaseOutput(output.stdout, output.stderr, output.code, actions, nonce, clock.durations())
   } catch (error) {
@@ -185,9 +182,10 @@ export async function runNodePhase(
       return finish('interrupted', skipped, { message: 'interrupted' })
     }
     const message = (error as Error).message
-    if (clock.durations().size === 0) return finish('failed', [], { message })
-    // The connection dropped mid-script: what streamed back still tells which actions ran.
-    const partial = parsePhaseOutput(streamed, '', null, actions, nonce, clock.durations())
+    const output = error instanceof TransportError ? error.output : undefined
+    if (!output || clock.durations().size === 0) return finish('failed', [], { message })
+    // The connection dropped mid-script: what came back still tells which actions ran.
+    const partial = parsePhaseOutput(output.stdout, output.stderr, null, actions, nonce, clock.durations())
     emitActions(partial)
     const inFlight = partial.find((r) => r.status === 'failed')
     return finish('failed', partial, { message, ...(inFlight ? { action: inFlight.index } : {}) })

@@ -61,8 +61,12 @@ export async function connectLocal(target: LocalTarget = {}): Promise<Connection
         running.delete(child)
         options.signal?.removeEventListener('abort', onAbort)
         if (aborted) return reject(new TransportError(`${label}: aborted`, 'aborted'))
-        if (closed)
-          return reject(new TransportError(`${label}: connection closed while running a script`, 'dropped'))
+        if (closed) {
+          const output = { stdout: stdout.text(), stderr: stderr.text() }
+          return reject(
+            new TransportError(`${label}: connection closed while running a script`, 'dropped', output),
+          )
+        }
         const result: ExecResult = { stdout: stdout.text(), stderr: stderr.text(), code }
         if (signal) result.signal = signal
         const refusal = sudo ? sudoRefusal(result, label, process.env.USER ?? 'this user') : undefined

@@ -349,13 +349,18 @@ function sshConnection(clients: ssh2.Client[], host: ResolvedHost, label: string
       let exit: { code: number | null; signal?: string } | undefined
       let channel: ClientChannel | undefined
       let settled = false
+      // A drop mid-script keeps what came back, so the caller can tell which actions ran.
+      const withOutput = (error: TransportError) =>
+        error.kind === 'dropped'
+          ? new TransportError(error.message, 'dropped', { stdout: stdout.text(), stderr: stderr.text() })
+          : error
       const finish = (error?: TransportError) => {
         if (settled) return
         settled = true
         active.delete(finish)
         options.signal?.removeEventListener('abort', onAbort)
-        if (error) return reject(error)
-        if (!exit) return reject(dropped())
+        if (error) return reject(withOutput(error))
+        if (!exit) return reject(withOutput(dropped()))
         const result: ExecResult = { stdout: stdout.text(), stderr: stderr.text(), code: exit.code }
         if (exit.signal) result.signal = exit.signal
         const refusal = sudo ? sudoRefusal(result, label, host.user) : undefined

@@ -37,11 +37,19 @@ export type TransportErrorKind =
   | 'aborted'
   | 'other'
 
+/** What a script had printed when its connection dropped. */
+export interface PartialOutput {
+  stdout: string
+  stderr: string
+}
+
 /** Errors a transport raises, each a clear line for the node. */
 export class TransportError extends Error {
   constructor(
     message: string,
     readonly kind: TransportErrorKind,
+    /** For a connection dropped mid-script: what the script had printed by then. */
+    readonly output?: PartialOutput,
   ) {
     super(message)
     this.name = 'TransportError'

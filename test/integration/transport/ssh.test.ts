@@ -304,6 +304,9 @@ n=0; while [ $n -lt 100 ]; do printf %s "$s"; n=$((n+1)); done\n`
         /connection dropped while running a script/,
       ),
     )
+    // What the script printed before the drop comes with the error.
+    const error = await running.catch((e: unknown) => e)
+    assert.deepEqual((error as TransportError).output, { stdout: 'started\n', stderr: '' })
     await killing
     await assert.rejects(
       connection.run('true'),
