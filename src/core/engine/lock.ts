@@ -17,15 +17,14 @@ export async function lockProject(projectDir: string, events: EventSink): Promis
   const dir = join(projectDir, '.forklift')
   const target = join(dir, 'converge')
   const unlocked = async () => {}
+  const warn = (message: string) => events.emit({ type: 'log', level: 'warn', message })
   try {
     await mkdir(dir, { recursive: true })
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
-    events.emit({
-      type: 'log',
-      level: 'warn',
-      message: `cannot create ${dir} (${code}): converging without the project lock; make sure no other converge of this project runs`,
-    })
+    warn(
+      `cannot create ${dir} (${code}): converging without the project lock; make sure no other converge of this project runs`,
+    )
     return unlocked
   }
   const { default: lockfile } = await import('proper-lockfile')
@@ -36,11 +35,7 @@ export async function lockProject(projectDir: string, events: EventSink): Promis
       update: 2_000,
       retries: 0,
       onCompromised: (error) =>
-        events.emit({
-          type: 'log',
-          level: 'warn',
-          message: `the project lock ${target}.lock was lost (${error.message}); another converge may start`,
-        }),
+        warn(`the project lock ${target}.lock was lost (${error.message}); another converge may start`),
     })
     // Already gone when the lock was lost: nothing to release then.
     return () => release().catch(() => {})
@@ -51,11 +46,9 @@ export async function lockProject(projectDir: string, events: EventSink): Promis
         `another converge of this project is running (lock ${target}.lock); wait for it to finish (a lock left by a killed run goes stale after 10 s)`,
       )
     }
-    events.emit({
-      type: 'log',
-      level: 'warn',
-      message: `cannot take the project lock ${target}.lock (${code ?? (error as Error).message}): converging without it`,
-    })
+    warn(
+      `cannot take the project lock ${target}.lock (${code ?? (error as Error).message}): converging without it`,
+    )
     return unlocked
   }
 }

@@ -14,6 +14,15 @@ const exists = (p: string) =>
     () => false,
   )
 
+/** Wait until `path` exists, or `tries` × 50 ms have passed; whether it exists. */
+async function waitForFile(path: string, tries = 200): Promise<boolean> {
+  for (let i = 0; i < tries; i++) {
+    if (await exists(path)) return true
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  return exists(path)
+}
+
 /** Run the CLI in `dir` and send it one SIGINT once `file` exists there (then `settleMs` later), or after `tries` × 50 ms. */
 async function interruptOnce(args: string[], dir: string, file: string, settleMs = 0, tries = 200) {
   let pid = 0
@@ -23,9 +32,7 @@ async function interruptOnce(args: string[], dir: string, file: string, settleMs
       pid = p
     },
   })
-  for (let i = 0; i < tries && !(await exists(join(dir, file))); i++) {
-    await new Promise((r) => setTimeout(r, 50))
-  }
+  await waitForFile(join(dir, file), tries)
   if (settleMs) await new Promise((r) => setTimeout(r, settleMs))
   process.kill(pid, 'SIGINT')
   return running
@@ -720,9 +727,10 @@ groups:
     )
     try {
       const first = runCli(['converge', '--json'], { cwd: dir })
-      const started = join(dir, 'nodes/app-1/started')
-      for (let i = 0; i < 400 && !(await exists(started)); i++) await new Promise((r) => setTimeout(r, 50))
-      assert.ok(await exists(started), 'the first converge reached its configure phase')
+      assert.ok(
+        await waitForFile(join(dir, 'nodes/app-1/started'), 400),
+        'the first converge reached configure',
+      )
 
       const second = await runCli(['converge', '--count', 'app=2'], { cwd: dir })
       assert.equal(second.code, 1)
