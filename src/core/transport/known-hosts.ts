@@ -19,8 +19,10 @@ export interface KnownHostEntry {
 export type HostKeyStatus =
   | { status: 'known'; entry: KnownHostEntry }
   | { status: 'revoked'; entry: KnownHostEntry }
-  /** Keys of the offered type are known for the host, and none is the offered one. */
+  /** Keys are known for the host (of any type), and none is the offered one. */
   | { status: 'changed'; expected: KnownHostEntry[] }
+  /** No key is known for the host, but a `@cert-authority` line covers it: only a certificate would do. */
+  | { status: 'certificate'; authority: KnownHostEntry }
   | { status: 'unknown' }
 
 /** The key type a public key blob names in its first field (SSH wire format). */
@@ -123,15 +125,27 @@ export function entriesFor(entries: KnownHostEntry[], host: string, port: number
   return entries.filter((entry) => hostsFieldMatches(entry.hosts, host, port))
 }
 
-/** Compare an offered host key with the entries for its host (as entriesFor returns them). */
+/**
+ * Compare an offered host key with the entries for its host (as entriesFor returns them). As in
+ * OpenSSH, any key known for the host makes every other key a changed one, whatever its type: a man
+ * in the middle cannot slip in by offering a type not on file.
+ */
 export function checkHostKey(entries: KnownHostEntry[], offered: Buffer): HostKeyStatus {
   const revoked = entries.find((e) => e.marker === 'revoked' && e.key.equals(offered))
   if (revoked) return { status: 'revoked', entry: revoked }
-  const type = keyTypeOf(offered)
-  const sameType = entries.filter((e) => !e.marker && e.keyType === type)
-  const match = sameType.find((e) => e.key.equals(offered))
+  const plain = entries.filter((e) => !e.marker)
+  const match = plain.find((e) => e.key.equals(offered))
   if (match) return { status: 'known', entry: match }
-  if (sameType.length > 0) return { status: 'changed', expected: sameType }
+  if (plain.length > 0) {
+    // The known keys of the offered type first: they are the ones the message should name.
+    const type = keyTypeOf(offered)
+    return {
+      status: 'changed',
+      expected: [...plain.filter((e) => e.keyType === type), ...plain.filter((e) => e.keyType !== type)],
+    }
+  }
+  const authority = entries.find((e) => e.marker === 'cert-authority')
+  if (authority) return { status: 'certificate', authority }
   return { status: 'unknown' }
 }
 

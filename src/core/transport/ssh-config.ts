@@ -22,8 +22,10 @@ export interface ResolvedHost {
   identityFiles: string[]
   identitiesOnly: boolean
   proxyJump: JumpSpec[]
-  /** UserKnownHostsFile, when the config sets it. */
+  /** UserKnownHostsFile, when the config sets it (`none`: an empty list). */
   knownHostsFiles?: string[]
+  /** GlobalKnownHostsFile, when the config sets it (`none`: an empty list). */
+  globalKnownHostsFiles?: string[]
   /** StrictHostKeyChecking as written (lower case), when set. */
   strictHostKeyChecking?: string
   /** The name host keys are recorded and looked up under, when not the host name. */
@@ -157,7 +159,14 @@ export function resolveHost(
     if (expanded.startsWith('~/')) return join(home, expanded.slice(2))
     return isAbsolute(expanded) ? expanded : join(home, '.ssh', expanded)
   }
-  const knownHosts = list(computed.userknownhostsfile).flatMap((v) => v.split(/\s+/).filter(Boolean))
+  // Both keywords take several files in one value; `none` names no file.
+  const files = (key: string) =>
+    list(computed[key])
+      .flatMap((v) => v.split(/\s+/).filter(Boolean))
+      .filter((f) => f.toLowerCase() !== 'none')
+      .map(expand)
+  const knownHostsSet = computed.userknownhostsfile !== undefined
+  const globalKnownHostsSet = computed.globalknownhostsfile !== undefined
   const timeout = get('connecttimeout')
   const strict = get('stricthostkeychecking')
   const alias2 = get('hostkeyalias')
@@ -171,7 +180,8 @@ export function resolveHost(
       .map(expand),
     identitiesOnly: get('identitiesonly')?.toLowerCase() === 'yes',
     proxyJump: get('proxyjump') ? parseProxyJump(get('proxyjump')!) : [],
-    ...(knownHosts.length ? { knownHostsFiles: knownHosts.map(expand) } : {}),
+    ...(knownHostsSet ? { knownHostsFiles: files('userknownhostsfile') } : {}),
+    ...(globalKnownHostsSet ? { globalKnownHostsFiles: files('globalknownhostsfile') } : {}),
     ...(strict ? { strictHostKeyChecking: strict.toLowerCase() } : {}),
     ...(alias2 ? { hostKeyAlias: alias2 } : {}),
     ...(timeout && Number(timeout) > 0 ? { connectTimeoutMs: Number(timeout) * 1000 } : {}),

@@ -34,13 +34,22 @@ export interface SshTarget {
 export interface SshOptions {
   /** Default ~/.ssh/config; a missing file is an empty config. */
   sshConfigFile?: string
-  /** OpenSSH known_hosts files to trust; default ~/.ssh/known_hosts and /etc/ssh/ssh_known_hosts. */
+  /**
+   * The user's known_hosts files when the ssh config sets no UserKnownHostsFile; default
+   * ~/.ssh/known_hosts and ~/.ssh/known_hosts2, as OpenSSH.
+   */
   knownHostsFiles?: string[]
+  /**
+   * The global known_hosts files when the ssh config sets no GlobalKnownHostsFile; default
+   * /etc/ssh/ssh_known_hosts and /etc/ssh/ssh_known_hosts2, as OpenSSH. Both sets are always read.
+   */
+  globalKnownHostsFiles?: string[]
   /** Forklift's own known_hosts file: trusted, and where accepted new keys are recorded. */
   forkliftKnownHosts: string
   /**
    * Record unknown host keys in forkliftKnownHosts instead of refusing them (also done for hosts whose
-   * ssh config says StrictHostKeyChecking accept-new or no). A changed or revoked key is refused regardless.
+   * ssh config says StrictHostKeyChecking accept-new or no). A host whose ssh config says
+   * StrictHostKeyChecking yes never has a key recorded; a changed or revoked key is refused regardless.
    */
   acceptNewHostKeys: boolean
   /** Default 10000 (or the config's ConnectTimeout). */
@@ -123,19 +132,29 @@ function mapConnectError(
 async function openClient(ctx: HopContext, options: SshOptions): Promise<ssh2.Client> {
   const { label, host } = ctx
   const lookupName = host.hostKeyAlias ?? host.hostname
+  // As OpenSSH: the user's files and the global ones are both read (@revoked lines count from either);
+  // each keyword replaces only its own defaults.
   const knownFiles = [
-    ...(options.knownHostsFiles ??
-      host.knownHostsFiles ?? [join(homedir(), '.ssh', 'known_hosts'), '/etc/ssh/ssh_known_hosts']),
+    ...(host.knownHostsFiles ??
+      options.knownHostsFiles ?? [
+        join(homedir(), '.ssh', 'known_hosts'),
+        join(homedir(), '.ssh', 'known_hosts2'),
+      ]),
+    ...(host.globalKnownHostsFiles ??
+      options.globalKnownHostsFiles ?? ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2']),
     options.forkliftKnownHosts,
   ]
   const all = await readKnownHosts(knownFiles).catch((error: Error) => {
     throw new TransportError(`${label}: cannot read known hosts: ${error.message}`, 'other')
   })
   const known = entriesFor(all, lookupName, host.port)
+  // StrictHostKeyChecking yes in the ssh config is the user's word for this host: it beats the flag.
+  const strict = host.strictHostKeyChecking === 'yes'
   const acceptNew =
-    options.acceptNewHostKeys ||
-    host.strictHostKeyChecking === 'accept-new' ||
-    host.strictHostKeyChecking === 'no'
+    !strict &&
+    (options.acceptNewHostKeys ||
+      host.strictHostKeyChecking === 'accept-new' ||
+      host.strictHostKeyChecking === 'no')
   const agent = options.agent === false ? undefined : (options.agent ?? process.env.SSH_AUTH_SOCK)
   const onlyGiven = host.identitiesOnly && (ctx.identityFile !== undefined || host.identityFiles.length > 0)
   const { attempts, skipped } = await authAttempts(
@@ -171,8 +190,10 @@ async function openClient(ctx: HopContext, options: SshOptions): Promise<ssh2.Cl
     }
     if (result.status === 'changed') {
       const expected = result.expected[0]!
+      // A key of another type than the one on file is a changed key too, never a new one.
+      const type = expected.keyType === keyTypeOf(key) ? '' : `${expected.keyType} `
       throw new TransportError(
-        `${label}: HOST KEY CHANGED: offered ${offered}, expected ${fingerprintOf(expected.key)} from ` +
+        `${label}: HOST KEY CHANGED: offered ${offered}, expected ${type}${fingerprintOf(expected.key)} from ` +
           `${expected.file}:${expected.line}; if the node was rebuilt, remove that line ` +
           `(ssh-keygen -R '${hostField(lookupName, host.port)}' -f ${expected.file}) and connect again`,
         'host-key-changed',
@@ -185,6 +206,21 @@ async function openClient(ctx: HopContext, options: SshOptions): Promise<ssh2.Cl
       throw new TransportError(
         `${label}: host key ${offered} is not one the provider vouches for (${vouched.join(', ')}); refusing it`,
         'host-key-changed',
+      )
+    }
+    if (result.status === 'certificate') {
+      const { file, line } = result.authority
+      throw new TransportError(
+        `${label}: host key ${offered} is not on file, and ${file}:${line} (@cert-authority) expects a host ` +
+          'certificate: Forklift does not support host certificates; add the host’s own key to a known_hosts file',
+        'host-key-unknown',
+      )
+    }
+    if (strict) {
+      throw new TransportError(
+        `${label}: host key unknown (${offered}) and the ssh config sets StrictHostKeyChecking yes for ` +
+          'this host: add the key to a known_hosts file once checked',
+        'host-key-unknown',
       )
     }
     if (!acceptNew) {

@@ -124,22 +124,32 @@ describe('host key checks', () => {
     assert.deepEqual(result.status === 'changed' && result.expected.map((e) => [e.file, e.line]), [[file, 4]])
   })
 
-  it('treats a host with keys of another type only as unknown, not changed', async () => {
+  it('treats a key of another type than those on file as changed, as OpenSSH does', async () => {
+    const result = checkHostKey(entriesFor(entries, 'rsa.example.com', 22), await key('other'))
+    assert.equal(result.status, 'changed')
+    assert.deepEqual(result.status === 'changed' && result.expected.map((e) => [e.keyType, e.line]), [
+      ['ssh-rsa', 13],
+    ])
     assert.equal(
-      checkHostKey(entriesFor(entries, 'rsa.example.com', 22), await key('other')).status,
-      'unknown',
-    )
-    assert.equal(
-      checkHostKey(entriesFor(entries, 'nobody.example.com', 22), await key('other')).status,
+      checkHostKey(entriesFor(entries, 'nobody.example.org', 22), await key('other')).status,
       'unknown',
     )
   })
 
-  it('refuses a revoked key even where it would be unknown, and ignores cert-authority lines', async () => {
+  it('refuses a revoked key even where it would be unknown', async () => {
     const revoked = checkHostKey(entriesFor(entries, 'any.host', 22), await key('revoked'))
     assert.deepEqual(revoked.status === 'revoked' && revoked.entry.line, 8)
-    // A CA key is not a host key: offered as one, it is unknown.
-    assert.equal(checkHostKey(entriesFor(entries, 'x.example.com', 22), await key('ca')).status, 'unknown')
+  })
+
+  it('asks for a certificate where only a @cert-authority line speaks of the host', async () => {
+    // A CA key is not a host key: offered as one, it is not trusted, nor is any other plain key.
+    for (const name of ['ca', 'other']) {
+      const result = checkHostKey(entriesFor(entries, 'x.example.com', 22), await key(name))
+      assert.deepEqual(result.status === 'certificate' && result.authority.line, 9, name)
+    }
+    // A key on file for the host still decides.
+    const known = checkHostKey(entriesFor(entries, 'plain.example.com', 22), await key('a'))
+    assert.equal(known.status, 'known')
   })
 
   it('ignores lines with an unknown marker', async () => {

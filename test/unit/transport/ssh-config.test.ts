@@ -35,6 +35,10 @@ describe('ssh config resolution', () => {
   it('reads known-hosts files, host key checking, alias, timeout and IdentitiesOnly', () => {
     const db = resolveHost(config, 'db', {}, env)
     assert.deepEqual(db.knownHostsFiles, ['/home/u/.ssh/kh1', '/etc/ssh/kh2'])
+    assert.deepEqual(db.globalKnownHostsFiles, ['/etc/ssh/g1', '/home/u/g2'])
+    // `none` names no file; unset leaves the defaults to the transport.
+    assert.deepEqual(resolveHost(config, 'direct', {}, env).knownHostsFiles, [])
+    assert.equal(resolveHost(config, 'direct', {}, env).globalKnownHostsFiles, undefined)
     assert.equal(db.strictHostKeyChecking, 'accept-new')
     assert.equal(db.hostKeyAlias, 'db-alias')
     assert.equal(db.connectTimeoutMs, 7000)
