@@ -166,7 +166,7 @@ test('vagrant provider, docker on podman: create, list, destroy, a failed up, an
       })
       await assert.rejects(
         aborting.createNodes!(group('web'), 1, controller.signal),
-        /vagrant up was interrupted/,
+        /^ProviderError: vagrant up web-2 was interrupted \(it stopped within \d+ s\)$/,
       )
       assert.deepEqual(
         (await machineFolders(project)).map((f) => f.slice(project.length)),
