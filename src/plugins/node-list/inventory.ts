@@ -281,18 +281,25 @@ function readIniInventory(text: string, file: string): InventoryHost[] {
       const key = word.slice(0, eq)
       vars[key] = connectionVar(key, word.slice(eq + 1), (m) => fail(m, column))
     }
-    // `host:port` is Ansible's shorthand for ansible_port (the host may hold a [1:3] range, not a bare IPv6).
-    const hostPort = /^(.+):(\d+)$/.exec(pattern.word)
-    const isHostPort = hostPort !== null && !/[:[\]]/.test(hostPort[1]!.replace(/\[[^\]]*\]/g, ''))
-    const hostPattern = isHostPort ? hostPort[1]! : pattern.word
-    if (isHostPort && vars.ansible_port === undefined) {
-      vars.ansible_port = connectionVar('ansible_port', hostPort[2]!, (m) => fail(m, pattern.column))
+    const { host: hostPattern, port: hostPort } = splitHostPort(pattern.word)
+    if (hostPort !== undefined && vars.ansible_port === undefined) {
+      vars.ansible_port = connectionVar('ansible_port', hostPort, (m) => fail(m, pattern.column))
     }
     for (const name of expandPattern(hostPattern, (m) => fail(m, pattern.column))) {
       addHost(inventory, section.name, name, vars)
     }
   }
   return resolveHosts(inventory, file, (name) => ({ line: lineOf.get(name) ?? 1, column: 1 }))
+}
+
+/**
+ * `host:port` is Ansible's shorthand for ansible_port, in INI and YAML inventories alike (the host may
+ * hold a [1:3] range, not a bare IPv6 address).
+ */
+function splitHostPort(pattern: string): { host: string; port?: string } {
+  const hostPort = /^(.+):(\d+)$/.exec(pattern)
+  if (hostPort === null || /[:[\]]/.test(hostPort[1]!.replace(/\[[^\]]*\]/g, ''))) return { host: pattern }
+  return { host: hostPort[1]!, port: hostPort[2]! }
 }
 
 /** Check the connection variables Forklift reads; others pass through untouched. */
@@ -363,7 +370,10 @@ function readYamlInventory(text: string, file: string): { inventory: Inventory; 
         for (const [key, value] of Object.entries(hostVars ?? {})) {
           checked[key] = connectionVar(key, value, (m) => fail([...hostPath, key], m))
         }
-        for (const host of expandPattern(pattern, (m) => fail(hostPath, m, true)))
+        const { host: hostPattern, port: hostPort } = splitHostPort(pattern)
+        if (hostPort !== undefined && checked.ansible_port === undefined)
+          checked.ansible_port = connectionVar('ansible_port', hostPort, (m) => fail(hostPath, m, true))
+        for (const host of expandPattern(hostPattern, (m) => fail(hostPath, m, true)))
           addHost(inventory, name, host, checked)
       }
     }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
+import fc from 'fast-check'
 import { ConfigError } from '../../../src/core/config/errors.js'
 import {
   type InventoryHost,
@@ -68,6 +69,52 @@ describe('parseAnsibleInventory', () => {
     assert.deepEqual(
       hosts.map((h) => `${h.name}=${h.groups.join('+')}${h.port ? `:${h.port}` : ''}`),
       ['n1=a+b', 'n5=a', 'n9=a', 'x08=a:2200', 'x09=a:2200', 'x10=a:2200', 'na=b', 'nb=b', 'nc=b'],
+    )
+  })
+
+  it('a YAML host key host:port is the host with that port, as in INI (ranges too; a var wins)', () => {
+    const yaml = parseAnsibleInventory(
+      'web:\n  hosts:\n    127.0.0.102:2222:\n    n[1:2]:2200:\n    m:2201: { ansible_port: 2300 }\n    plain:\n',
+      'hosts.yaml',
+    )
+    const ini = parseAnsibleInventory(
+      '[web]\n127.0.0.102:2222\nn[1:2]:2200\nm:2201 ansible_port=2300\nplain\n',
+      'hosts',
+    )
+    assert.deepEqual(yaml, ini)
+    assert.deepEqual(
+      yaml.map((h) => `${h.name}@${h.address}:${h.port ?? 22}`),
+      ['127.0.0.102@127.0.0.102:2222', 'n1@n1:2200', 'n2@n2:2200', 'm@m:2300', 'plain@plain:22'],
+    )
+  })
+
+  it('host:port reads alike in INI and YAML inventories, for generated hosts and ports', () => {
+    const label = fc.stringMatching(/^[a-z][a-z0-9-]{0,8}$/)
+    const host = fc.oneof(
+      fc.array(label, { minLength: 1, maxLength: 3 }).map((l) => l.join('.')),
+      fc.tuple(fc.nat(255), fc.nat(255)).map(([a, b]) => `127.0.${a}.${b}`),
+    )
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.tuple(host, fc.option(fc.integer({ min: 1, max: 65535 }))), {
+          minLength: 1,
+          maxLength: 5,
+          selector: ([h]) => h,
+        }),
+        (entries) => {
+          const words = entries.map(([h, p]) => (p === null ? h : `${h}:${p}`))
+          const ini = parseAnsibleInventory(`[g]\n${words.join('\n')}\n`, 'hosts')
+          const yaml = parseAnsibleInventory(
+            `g:\n  hosts:\n${words.map((w) => `    "${w}":\n`).join('')}`,
+            'hosts.yaml',
+          )
+          assert.deepEqual(yaml, ini)
+          assert.deepEqual(
+            ini.map((h) => [h.name, h.port ?? null]),
+            entries.map(([h, p]) => [h, p]),
+          )
+        },
+      ),
     )
   })
 
