@@ -43,7 +43,7 @@ export function makeCrateContext(data: CrateContextData, published: Record<strin
     settingsOf(groupOrNode, facility) {
       const out: unknown[] = []
       for (const [node, entry] of Object.entries(data.published)) {
-        if (node !== groupOrNode && entry.group !== groupOrNode) continue
+        if (node !== groupOrNode && !entry.groups.includes(groupOrNode)) continue
         if (Object.hasOwn(entry.facilities, facility)) out.push(entry.facilities[facility])
       }
       return out

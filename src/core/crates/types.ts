@@ -27,8 +27,8 @@ export interface CrateContextData {
   nodes: { name: string; group: string; address: string }[]
 }
 
-/** node name → facility → data, plus the node's group for lookups by group. */
-export type PublishedData = Record<string, { group: string; facilities: Record<string, unknown> }>
+/** node name → facility → data, plus every group the node is in, for lookups by group. */
+export type PublishedData = Record<string, { groups: string[]; facilities: Record<string, unknown> }>
 
 /** The context object a crate's phase function is given. */
 export interface CrateContext {
@@ -77,6 +77,8 @@ export interface PhaseOutput {
   actions: Action[]
   /** facility → data published by this call. */
   published: Record<string, unknown>
+  /** The crate's `defaults`, as its module declares them (the group's settings go over them). */
+  defaults?: unknown
 }
 
 /** Runs crate phase functions (in pods: see pod-runner.ts); the engine only sees this. */

@@ -3,6 +3,7 @@ import { confineToFolder } from '../actions/confine.js'
 import { actionClock } from '../actions/protocol.js'
 import { compilePhaseScript, describeAction, parsePhaseOutput, prepareActions } from '../actions/script.js'
 import type { Action } from '../actions/types.js'
+import { isPlainObject } from '../config/issues.js'
 import type { CrateContextData, PublishedData } from '../crates/types.js'
 import type { ActionResult, NodePhaseResult, NodeStatus } from '../model/results.js'
 import { TransportError } from '../transport/types.js'
@@ -78,14 +79,22 @@ async function planNode(session: NodeSession, phase: string, options: EngineOpti
       throw new PhaseError(`${message}${e.stack ? `\n${indent(e.stack)}` : ''}`)
     }
     if (Object.keys(output.published).length > 0) {
-      const entry = shared.published[node.name] ?? { group: group.name, facilities: {} }
+      // A node listed in several groups publishes for each of them, whichever group's run it is.
+      const groups = new Set([
+        group.name,
+        ...shared.nodes.filter((n) => n.name === node.name).map((n) => n.group),
+      ])
+      const entry = shared.published[node.name] ?? { groups: [], facilities: {} }
+      entry.groups = [...new Set([...entry.groups, ...groups])]
       Object.assign(entry.facilities, output.published)
       shared.published[node.name] = entry
     }
+    // Templates see the settings the phase function saw: the crate's defaults under the group's.
+    const defaults = isPlainObject(output.defaults) ? output.defaults : {}
     batches.push({
       source: `crate "${use.name}"`,
       actions: output.actions,
-      templateData: { ...baseTemplate, settings: use.settings },
+      templateData: { ...baseTemplate, settings: { ...defaults, ...use.settings } },
     })
   }
   const own = group.phases[phase]

@@ -155,7 +155,7 @@ let makeContext: Promise<MakeContext> | undefined
 async function runCrate(crate: string, entry: string, data: CrateContextData) {
   const definition = await loadCrate(crate, entry)
   const phase = Object.hasOwn(definition.phases, data.phase) ? definition.phases[data.phase] : undefined
-  if (typeof phase !== 'function') return { actions: [], published: {} }
+  if (typeof phase !== 'function') return { actions: [], published: {}, defaults: definition.defaults ?? {} }
   makeContext ??= import(config.context).then((m: { makeCrateContext: MakeContext }) => m.makeCrateContext)
   const published: Record<string, unknown> = {}
   const settings = { ...(definition.defaults ?? {}), ...data.settings }
@@ -166,7 +166,7 @@ async function runCrate(crate: string, entry: string, data: CrateContextData) {
       `crate "${crate}" phase ${data.phase} returned ${typeof actions}, not a list of actions`,
     )
   }
-  return { actions, published }
+  return { actions, published, defaults: definition.defaults ?? {} }
 }
 
 async function handle(request: HostRequest): Promise<unknown> {
@@ -192,7 +192,9 @@ function unsendable(request: HostRequest, value: unknown): string | undefined {
   if (request.op !== 'crate-run') return unsendableReason(value, 'value')
   const output = value as { actions: unknown; published: unknown }
   const reason =
-    unsendableReason(output.actions, 'actions') ?? unsendableReason(output.published, 'published')
+    unsendableReason(output.actions, 'actions') ??
+    unsendableReason(output.published, 'published') ??
+    unsendableReason((output as { defaults?: unknown }).defaults, 'defaults')
   return reason && `crate "${request.crate}" phase ${request.data.phase}: ${reason}`
 }
 

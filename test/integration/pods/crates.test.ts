@@ -44,8 +44,8 @@ function context(
     settings,
     environment: { site: { name: 'example' } },
     published: {
-      'web-1': { group: 'web', facilities: { greeter: { node: 'web-1', version: '2.0.0' } } },
-      'web-2': { group: 'web', facilities: { greeter: { node: 'web-2', version: '2.0.0' } } },
+      'web-1': { groups: ['web'], facilities: { greeter: { node: 'web-1', version: '2.0.0' } } },
+      'web-2': { groups: ['web'], facilities: { greeter: { node: 'web-2', version: '2.0.0' } } },
     },
     nodes: [],
   }
@@ -77,6 +77,7 @@ describe('crates in pods', () => {
     assert.deepEqual(one, {
       actions: [{ type: 'file', path: '/etc/greeting', content: 'hello, web-1 (fixture-lib 1.0.0)' }],
       published: {},
+      defaults: { path: '/etc/greeting' },
     })
     assert.deepEqual(two.actions, [
       // defaults merged under the group's settings; env.get and settingsOf work inside the pod
@@ -84,7 +85,11 @@ describe('crates in pods', () => {
       { type: 'line', path: '/etc/peers', line: 'web-1,web-2' },
     ])
     const published = await runner.runPhase(v2, context('uses-v2', 'settings', 'web-2'))
-    assert.deepEqual(published, { actions: [], published: { greeter: { node: 'web-2', version: '2.0.0' } } })
+    assert.deepEqual(published, {
+      actions: [],
+      published: { greeter: { node: 'web-2', version: '2.0.0' } },
+      defaults: { punctuation: '?' },
+    })
   })
 
   it('reuses one pod per dependency set for every node of the run', async () => {
