@@ -115,7 +115,9 @@ export async function runCommand(
           throw error
         })
       : async () => {}
-  const providers = await openProviders(project, [...groups, ...consider], bus).catch(async (error) => {
+  const providers = await openProviders(project, [...groups, ...consider], bus, {
+    acceptNewHostKeys: flags['accept-new-host-keys'],
+  }).catch(async (error) => {
     await unlock()
     await cleanUp()
     throw error

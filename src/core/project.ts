@@ -82,6 +82,7 @@ export async function openProviders(
   project: Project,
   groups: GroupSpec[],
   events: EventSink,
+  options: { acceptNewHostKeys?: boolean } = {},
 ): Promise<Map<string, Provider>> {
   const runId = randomBytes(6).toString('hex')
   const out = new Map<string, Provider>()
@@ -97,6 +98,8 @@ export async function openProviders(
         settings: instance.settings,
         runId,
         log: (message) => events.emit({ type: 'log', level: 'info', message: `${name}: ${message}` }),
+        warn: (message) => events.emit({ type: 'log', level: 'warn', message: `${name}: ${message}` }),
+        ...(options.acceptNewHostKeys ? { acceptNewHostKeys: true } : {}),
       }),
     )
   }

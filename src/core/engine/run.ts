@@ -297,6 +297,7 @@ async function inventory(
       ready: true,
       readOnly: options.dryRun,
       signal: options.abort,
+      ...(command === 'converge' ? { spec } : {}),
     })
   } catch (error) {
     return failGroup(state, `listing nodes failed: ${(error as Error).message}`, options)

@@ -16,6 +16,10 @@ export interface ProviderContext {
   runId: string
   /** Progress lines for the renderers (never printed by the provider itself). */
   log: (message: string) => void
+  /** Warnings for the renderers (default: progress lines). */
+  warn?: (message: string) => void
+  /** The run trusts host keys seen for the first time (--accept-new-host-keys). */
+  acceptNewHostKeys?: boolean
 }
 
 /** What a listing asks for. */
@@ -31,6 +35,11 @@ export interface NodeQuery {
   readOnly?: boolean
   /** Aborted on a second Ctrl-C: stop waiting. */
   signal?: AbortSignal
+  /**
+   * On converge: the group as forklift.yaml wants it, so a provider brings what it keeps per group
+   * (firewall rules, say) in line with it, even when no node is created.
+   */
+  spec?: GroupSpec
 }
 
 /** Source of truth for which nodes exist. */

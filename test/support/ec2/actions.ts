@@ -1,3 +1,11 @@
+import { describeInstanceTypeOfferings, describeInstanceTypes } from './catalog.js'
+import {
+  deleteKeyPair,
+  deleteSecurityGroup,
+  describeVpcs,
+  revokeSecurityGroupIngress,
+  validateTags,
+} from './network-actions.js'
 import {
   filtersOf,
   passes,
@@ -33,6 +41,12 @@ export interface ActionContext {
   instanceLimit: number
   /** Whether GetConsoleOutput accepts Latest=true (Nitro instance types do, older ones do not). */
   latestConsole: boolean
+  /** Most images one DescribeImages page holds (EC2 pages when asked to, and may return fewer). */
+  imagePageLimit: number
+  /** Most instance types one DescribeInstanceTypes page holds (EC2: 100). */
+  typePageLimit: number
+  /** vCPUs of pending + running instances the account may have (its On-Demand quota). */
+  vcpuLimit: number
 }
 
 export type Handler = (params: QueryParams, ctx: ActionContext) => XmlNode
@@ -63,12 +77,13 @@ function instanceXml(i: InstanceRecord, ctx: ActionContext): XmlNode {
     monitoring: { state: 'disabled' },
     subnetId: i.state === 'terminated' ? undefined : i.subnetId,
     vpcId: i.state === 'terminated' ? undefined : i.vpcId,
-    privateIpAddress: i.state === 'terminated' ? undefined : i.privateIp,
+    privateIpAddress: i.state === 'terminated' || !i.privateIp ? undefined : i.privateIp,
     ipAddress: i.state === 'running' || i.state === 'shutting-down' ? i.publicIp : undefined,
+    ipv6Address: i.state === 'running' ? i.ipv6Ip : undefined,
     sourceDestCheck: true,
     groupSet: i.securityGroups.map((g) => ({ groupId: g.id, groupName: g.name })),
     stateReason: i.stateReason,
-    architecture: 'x86_64',
+    architecture: ctx.world.images.find((image) => image.id === i.imageId)?.architecture ?? 'x86_64',
     rootDeviceType: 'ebs',
     rootDeviceName: '/dev/xvda',
     blockDeviceMapping: [],
@@ -117,7 +132,11 @@ function instanceField(i: InstanceRecord, name: string): string[] | undefined {
 function instanceById(ctx: ActionContext, id: string, visibleOnly = true): InstanceRecord {
   if (!/^i-[0-9a-f]{8,17}$/.test(id)) throw notFound('InvalidInstanceID.Malformed', `Invalid id: "${id}"`)
   const instance = ctx.world.instances.get(id)
-  if (!instance || (visibleOnly && !ctx.world.visibleInstances().includes(instance))) {
+  if (
+    !instance ||
+    (visibleOnly && !ctx.world.visibleInstances().includes(instance)) ||
+    ctx.world.unseen(id)
+  ) {
     throw notFound('InvalidInstanceID.NotFound', `The instance ID '${id}' does not exist`)
   }
   return instance
@@ -255,12 +274,27 @@ const describeImages: Handler = (params, ctx) => {
         }
       }),
   )
-  return { imagesSet: images.map(imageXml) }
+  const max = params.int('MaxResults')
+  if (max !== undefined && ids.length > 0) {
+    throw new QueryError(
+      400,
+      'InvalidParameterCombination',
+      'The parameter imagesSet cannot be used with the parameter maxResults',
+    )
+  }
+  const query = JSON.stringify([ids, owners, filters])
+  const token = params.get('NextToken')
+  const offset = token ? decodeToken(token, query) : 0
+  const size = Math.min(max ?? Number.POSITIVE_INFINITY, ctx.imagePageLimit)
+  const page = images.slice(offset, offset + size)
+  const next = offset + page.length < images.length ? encodeToken(offset + page.length, query) : undefined
+  return { imagesSet: page.map(imageXml), nextToken: next }
 }
 
-function securityGroupById(ctx: ActionContext, id: string): SecurityGroupRecord {
+export function securityGroupById(ctx: ActionContext, id: string): SecurityGroupRecord {
   const group = ctx.world.securityGroups.get(id)
-  if (!group) throw notFound('InvalidGroup.NotFound', `The security group '${id}' does not exist`)
+  if (!group || ctx.world.unseen(id))
+    throw notFound('InvalidGroup.NotFound', `The security group '${id}' does not exist`)
   return group
 }
 
@@ -272,10 +306,13 @@ const runInstances: Handler = (params, ctx) => {
   const instanceType = params.get('InstanceType') ?? 'm1.small'
   const keyName = params.get('KeyName')
   const token = params.get('ClientToken')
-  const subnetId = params.get('SubnetId') ?? DEFAULT_SUBNET
+  const subnetId = params.get('SubnetId') ?? (world.vpcs.has(DEFAULT_VPC) ? DEFAULT_SUBNET : undefined)
   const groupIds = params.list('SecurityGroupId')
   const groupNames = params.list('SecurityGroup')
   const tags = taggedFor(params, 'instance')
+  for (const spec of params.structs('TagSpecification')) {
+    validateTags(Object.fromEntries(spec.structs('Tag').map((t) => [t.need('Key'), t.get('Value') ?? ''])))
+  }
   if (min < 1 || max < min)
     throw invalid(`Invalid value '${min}' for minCount. Must be between 1 and maxCount`)
   if (token !== undefined && token.length > 64)
@@ -317,11 +354,37 @@ const runInstances: Handler = (params, ctx) => {
   }
   const image = world.images.find((i) => i.id === imageId && i.state === 'available')
   if (!image) throw notFound('InvalidAMIID.NotFound', `The image id '[${imageId}]' does not exist`)
-  if (!/^[a-z][a-z0-9-]*\.[a-z0-9]+$/.test(instanceType))
-    throw invalid(`Invalid value '${instanceType}' for InstanceType.`)
+  const type = world.instanceTypes.find((t) => t.type === instanceType)
+  if (!type) throw invalid(`Invalid value '${instanceType}' for InstanceType.`)
+  if (!world.offerings.has(instanceType)) {
+    throw new QueryError(
+      400,
+      'Unsupported',
+      `Your requested instance type (${instanceType}) is not supported in your requested Availability Zone (${ctx.region}a). Please retry your request by not specifying an Availability Zone or choosing ${ctx.region}b, ${ctx.region}c.`,
+    )
+  }
+  if (!type.architectures.includes(image.architecture)) {
+    throw invalid(
+      `The architecture '${type.architectures.join(', ')}' of the specified instance type does not match the architecture '${image.architecture}' of the specified AMI. Specify an instance type and an AMI that have matching architectures, and try again. You can use 'describe-instance-types' or 'describe-images' to discover the architecture of the instance type or AMI.`,
+    )
+  }
+  if (image.optIn) {
+    throw new QueryError(
+      401,
+      'OptInRequired',
+      'In order to use this AWS Marketplace product you need to accept terms and subscribe. To do so please visit https://aws.amazon.com/marketplace/pp?sku=0feed',
+    )
+  }
   const keyPair = keyName ? world.keyPairs.get(keyName) : undefined
-  if (keyName && !keyPair)
+  if (keyName && (!keyPair || world.unseen(keyName)))
     throw notFound('InvalidKeyPair.NotFound', `The key pair '${keyName}' does not exist`)
+  if (!subnetId) {
+    throw new QueryError(
+      400,
+      'VPCIdNotSpecified',
+      'No default VPC for this user. GroupName is only supported for EC2-Classic and default VPC.',
+    )
+  }
   const subnet = world.subnets.get(subnetId)
   if (!subnet) throw notFound('InvalidSubnetID.NotFound', `The subnet ID '${subnetId}' does not exist`)
   const groups = [
@@ -349,6 +412,16 @@ const runInstances: Handler = (params, ctx) => {
       `You have requested more instances (${live + min}) than your current instance limit of ${ctx.instanceLimit} allows for the specified instance type. Please visit http://aws.amazon.com/contact-us/ec2-request to request an adjustment to this limit.`,
     )
   }
+  const vcpusInUse = world
+    .liveInstances()
+    .reduce((sum, i) => sum + (world.instanceTypes.find((t) => t.type === i.instanceType)?.vcpus ?? 1), 0)
+  if (vcpusInUse + min * type.vcpus > ctx.vcpuLimit) {
+    throw new QueryError(
+      400,
+      'VcpuLimitExceeded',
+      `You have requested more vCPU capacity than your current vCPU limit of ${ctx.vcpuLimit} allows for the instance bucket that the specified instance type belongs to. Please visit http://aws.amazon.com/contact-us/ec2-request to request an adjustment to this limit.`,
+    )
+  }
   const count = Math.min(max, ctx.instanceLimit - live)
   const reservationId = resourceId('r')
   const launchTime = new Date(Math.floor(Date.now() / 1000) * 1000)
@@ -366,14 +439,16 @@ const runInstances: Handler = (params, ctx) => {
       ...(token ? { clientToken: token } : {}),
       launchIndex: index,
       launchTime,
-      privateIp: world.allocatePrivateIp(subnet),
+      privateIp: subnet.ipv6Native ? '' : world.allocatePrivateIp(subnet),
       tags: { ...tags },
       state: 'pending',
       transitionReason: '',
       consoleOutput: '',
+      consoleReads: 0,
       launched: Promise.resolve(),
     }
     world.instances.set(instance.id, instance)
+    world.made(instance.id)
     world.launch(instance, image.loginUser, keyPair?.publicKey)
     launched.push(instance)
   }
@@ -412,6 +487,7 @@ const terminateInstances: Handler = (params, ctx) => {
 const createTags: Handler = (params, ctx) => {
   const resources = params.list('ResourceId')
   const tags = params.structs('Tag').map((t) => [t.need('Key'), t.get('Value') ?? ''] as const)
+  validateTags(Object.fromEntries(tags))
   for (const id of resources) {
     if (id.startsWith('i-')) instanceById(ctx, id, false)
     else if (id.startsWith('sg-')) securityGroupById(ctx, id)
@@ -435,19 +511,32 @@ const getConsoleOutput: Handler = (params, ctx) => {
       'This instance type does not support retrieving the latest console output.',
     )
   }
+  instance.consoleReads++
+  // cloud-init prints the host keys in its last stage, a while after sshd answers.
+  const text =
+    instance.consoleReads <= ctx.world.options.consoleLateCalls
+      ? instance.consoleEarly
+      : instance.consoleOutput
   return {
     instanceId: instance.id,
     timestamp: new Date(),
-    output: instance.consoleOutput ? Buffer.from(instance.consoleOutput).toString('base64') : undefined,
+    output: text ? Buffer.from(text).toString('base64') : undefined,
   }
 }
 
 const importKeyPair: Handler = (params, ctx) => {
   const name = params.need('KeyName')
   const material = Buffer.from(params.need('PublicKeyMaterial'), 'base64').toString('utf8').trim()
-  if (!/^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp\d+) [A-Za-z0-9+/]+=*( .*)?$/.test(material)) {
-    throw invalid('Key is not in valid OpenSSH public key format')
+  if (name.length > 255 || !/^[\x20-\x7e]+$/.test(name)) {
+    throw invalid(
+      `Value (${name}) for parameter keyName is invalid. Key pair names are at most 255 ASCII characters.`,
+    )
   }
+  // ImportKeyPair takes RSA and ED25519 keys only: ECDSA and security keys (sk-) are refused.
+  if (!/^(ssh-ed25519|ssh-rsa) [A-Za-z0-9+/]+=*( .*)?$/.test(material)) {
+    throw invalid('Key is not in valid OpenSSH public key format', 'InvalidKey.Format')
+  }
+  validateTags(taggedFor(params, 'key-pair'))
   if (ctx.world.keyPairs.has(name)) {
     throw new QueryError(400, 'InvalidKeyPair.Duplicate', `The keypair already exists`)
   }
@@ -460,6 +549,7 @@ const importKeyPair: Handler = (params, ctx) => {
     tags: taggedFor(params, 'key-pair'),
   }
   ctx.world.keyPairs.set(name, record)
+  ctx.world.made(name)
   return {
     keyFingerprint: record.fingerprint,
     keyName: name,
@@ -472,7 +562,7 @@ const describeKeyPairs: Handler = (params, ctx) => {
   const names = params.list('KeyName')
   const filters = filtersOf(params)
   for (const name of names) {
-    if (!ctx.world.keyPairs.has(name)) {
+    if (!ctx.world.keyPairs.has(name) || ctx.world.unseen(name)) {
       throw notFound('InvalidKeyPair.NotFound', `The key pair '${name}' does not exist`)
     }
   }
@@ -499,7 +589,20 @@ const describeKeyPairs: Handler = (params, ctx) => {
 const createSecurityGroup: Handler = (params, ctx) => {
   const name = params.need('GroupName')
   const description = params.need('GroupDescription')
-  const vpcId = params.get('VpcId') ?? DEFAULT_VPC
+  const given = params.get('VpcId')
+  if (!given && !ctx.world.vpcs.has(DEFAULT_VPC)) {
+    throw new QueryError(400, 'VPCIdNotSpecified', 'No default VPC for this user')
+  }
+  const vpcId = given ?? DEFAULT_VPC
+  if (name.length > 255 || !/^[\w .:/()#,@[\]+=&;{}!$*-]+$/.test(name)) {
+    throw invalid(
+      `Invalid value '${name}' for groupName. Group names may be up to 255 characters: a-z, A-Z, 0-9, spaces, and ._-:/()#,@[]+=&;{}!$*`,
+    )
+  }
+  if (name.toLowerCase().startsWith('sg-')) {
+    throw invalid(`Group names may not be in the format sg-*.`)
+  }
+  validateTags(taggedFor(params, 'security-group'))
   if (!ctx.world.vpcs.has(vpcId))
     throw notFound('InvalidVpcID.NotFound', `The vpc ID '${vpcId}' does not exist`)
   if ([...ctx.world.securityGroups.values()].some((g) => g.name === name && g.vpcId === vpcId)) {
@@ -518,6 +621,7 @@ const createSecurityGroup: Handler = (params, ctx) => {
     ingress: [],
   }
   ctx.world.securityGroups.set(group.id, group)
+  ctx.world.made(group.id)
   return {
     return: true,
     groupId: group.id,
@@ -624,7 +728,7 @@ const describeSecurityGroups: Handler = (params, ctx) => {
     if (!groups.some((g) => g.name === name)) {
       throw notFound(
         'InvalidGroup.NotFound',
-        `The security group '${name}' does not exist in default VPC '${DEFAULT_VPC}'`,
+        `The security group '${name}' does not exist in default VPC '${ctx.world.vpcs.has(DEFAULT_VPC) ? DEFAULT_VPC : 'none'}'`,
       )
     }
   }
@@ -665,4 +769,10 @@ export const HANDLERS: Record<string, Handler> = {
   CreateTags: createTags,
   GetConsoleOutput: getConsoleOutput,
   DescribeSubnets: describeSubnets,
+  DescribeVpcs: describeVpcs,
+  RevokeSecurityGroupIngress: revokeSecurityGroupIngress,
+  DeleteSecurityGroup: deleteSecurityGroup,
+  DeleteKeyPair: deleteKeyPair,
+  DescribeInstanceTypes: describeInstanceTypes,
+  DescribeInstanceTypeOfferings: describeInstanceTypeOfferings,
 }

@@ -52,10 +52,22 @@ export async function useAwsProfiles(dir: string): Promise<void> {
 /** A provider opened through the plugin's factory, as the registry would, with its log lines kept. */
 export async function openEc2Provider(
   settings: Record<string, unknown>,
-  options: { project?: string; runId?: string; projectDir?: string; name?: string } = {},
-): Promise<{ provider: Provider; logs: string[] }> {
+  options: {
+    project?: string
+    runId?: string
+    projectDir?: string
+    name?: string
+    acceptNewHostKeys?: boolean
+  } = {},
+): Promise<{ provider: Provider; logs: string[]; warnings: string[] }> {
   const logs: string[] = []
+  const warnings: string[] = []
   const provider = await ec2.create({
+    ...(options.acceptNewHostKeys ? { acceptNewHostKeys: true } : {}),
+    warn: (message) => {
+      warnings.push(message)
+      logs.push(message)
+    },
     name: options.name ?? 'aws',
     project: options.project ?? 'demo',
     projectDir: options.projectDir ?? process.cwd(),
@@ -63,7 +75,7 @@ export async function openEc2Provider(
     runId: options.runId ?? Math.random().toString(16).slice(2, 14),
     log: (message) => logs.push(message),
   })
-  return { provider, logs }
+  return { provider, logs, warnings }
 }
 
 /** A group as the engine hands it to providers. */

@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto'
 
 /**
  * What an instance's console shows of its host keys: both of cloud-init's blocks, only one of them,
- * or nothing (as on images without cloud-init, or before it finished).
+ * nothing though cloud-init finished (as when its ssh key output is turned off), or nothing yet
+ * because cloud-init is still running (`unfinished`: no keys, no "finished" line).
  */
-export type ConsoleMode = 'full' | 'fingerprints' | 'keys' | 'none'
+export type ConsoleMode = 'full' | 'fingerprints' | 'keys' | 'none' | 'unfinished'
 
 const TYPE_NAMES: Record<string, [string, number]> = {
   'ssh-ed25519': ['ED25519', 256],
@@ -45,8 +46,9 @@ export function bootLog(
     for (const [type, blob] of keys) lines.push(`${type} ${blob} root@${host}`)
     lines.push('-----END SSH HOST KEY KEYS-----')
   }
+  if (mode === 'unfinished') return `${lines.join('\r\n')}\r\n`
   lines.push(
-    `[    6.514210] cloud-init[601]: Cloud-init v. 22.4.2 finished. Datasource DataSourceEc2Local. Up 6.51 seconds`,
+    `[    6.514210] cloud-init[601]: Cloud-init v. 22.4.2 finished at ${new Date().toUTCString()}. Datasource DataSourceEc2Local.  Up 6.51 seconds`,
   )
   return `${lines.join('\r\n')}\r\n`
 }

@@ -34,6 +34,20 @@ export interface Ec2EndpointOptions {
   console?: ConsoleMode
   /** Whether GetConsoleOutput takes Latest=true, as on Nitro instance types (default true). */
   latestConsole?: boolean
+  /**
+   * EC2's eventual consistency, switched on: a new instance, security group or key pair stays unknown
+   * to this many calls naming it, and a security group keeps a dependency for this many
+   * DeleteSecurityGroup calls after its instances terminated (default 0: seen at once).
+   */
+  consistencyCalls?: number
+  /** GetConsoleOutput calls per instance that see cloud-init still running, before its keys (default 0). */
+  consoleLateCalls?: number
+  /** Whether the account has a default VPC (default true). */
+  defaultVpc?: boolean
+  /** Most images per DescribeImages page (default: no limit). */
+  imagePageLimit?: number
+  /** vCPUs of pending + running instances allowed before VcpuLimitExceeded (default 64). */
+  vcpuLimit?: number
 }
 
 /** One request as the endpoint saw it. */
@@ -58,6 +72,10 @@ export interface Ec2Faults {
   failCapacity(count?: number): void
   /** These actions fail with 403 UnauthorizedOperation until reset. */
   deny(...actions: string[]): void
+  /** Calls of `action` for which `when` holds fail with 403 UnauthorizedOperation until reset. */
+  denyWhen(action: string, when: (params: QueryParams) => boolean): void
+  /** The next launched instance goes from pending to terminated by itself, with this StateReason. */
+  failLaunch(code: string, message: string): void
   /** Instances launched from now on stay pending until releasePending (or reset, or stop). */
   holdPending(): void
   releasePending(): void
@@ -99,6 +117,9 @@ export async function startEc2Endpoint(options: Ec2EndpointOptions): Promise<Ec2
     shuttingDownMs: options.shuttingDownMs ?? 100,
     terminatedVisibleMs: options.terminatedVisibleMs ?? 60_000,
     console: options.console ?? 'full',
+    consistencyCalls: options.consistencyCalls ?? 0,
+    consoleLateCalls: options.consoleLateCalls ?? 0,
+    defaultVpc: options.defaultVpc ?? true,
   })
   const context: ActionContext = {
     world,
@@ -106,6 +127,9 @@ export async function startEc2Endpoint(options: Ec2EndpointOptions): Promise<Ec2
     pageLimit: options.pageLimit ?? Number.POSITIVE_INFINITY,
     instanceLimit: options.instanceLimit ?? 20,
     latestConsole: options.latestConsole ?? true,
+    imagePageLimit: options.imagePageLimit ?? Number.POSITIVE_INFINITY,
+    typePageLimit: 100,
+    vcpuLimit: options.vcpuLimit ?? 64,
   }
   const calls: CallRecord[] = []
   const errors: Error[] = []
@@ -117,6 +141,7 @@ export async function startEc2Endpoint(options: Ec2EndpointOptions): Promise<Ec2
     stallTags: 0,
     unseenTags: 0,
     denied: new Set<string>(),
+    deniedWhen: [] as [string, (params: QueryParams) => boolean][],
   }
   const stalled = new Set<ServerResponse>()
   const closeStalled = () => {
@@ -136,6 +161,12 @@ export async function startEc2Endpoint(options: Ec2EndpointOptions): Promise<Ec2
     },
     deny(...actions) {
       for (const action of actions) state.denied.add(action)
+    },
+    denyWhen(action, when) {
+      state.deniedWhen.push([action, when])
+    },
+    failLaunch(code, message) {
+      world.launchFailures.push({ code, message })
     },
     holdPending() {
       world.holdPending()
@@ -159,6 +190,8 @@ export async function startEc2Endpoint(options: Ec2EndpointOptions): Promise<Ec2
         unseenTags: 0,
       })
       state.denied.clear()
+      state.deniedWhen = []
+      world.launchFailures.length = 0
       world.releasePending()
       closeStalled()
     },
@@ -203,7 +236,7 @@ export async function startEc2Endpoint(options: Ec2EndpointOptions): Promise<Ec2
     }
     const handler = HANDLERS[action]
     if (!handler) return fail(400, 'InvalidAction', `The action ${action} is not valid for this web service.`)
-    if (state.denied.has(action)) {
+    if (state.denied.has(action) || state.deniedWhen.some(([a, when]) => a === action && when(params))) {
       return fail(
         403,
         'UnauthorizedOperation',

@@ -22,7 +22,7 @@ function subnetXml(subnet: SubnetRecord, region: string, free: number): XmlNode 
     assignIpv6AddressOnCreation: false,
     mapCustomerOwnedIpOnLaunch: false,
     enableDns64: false,
-    ipv6Native: false,
+    ipv6Native: subnet.ipv6Native ?? false,
     privateDnsNameOptionsOnLaunch: {
       hostnameType: 'ip-name',
       enableResourceNameDnsARecord: false,
@@ -48,6 +48,8 @@ function subnetField(subnet: SubnetRecord, region: string, name: string): string
       return [String(subnet.defaultForAz)]
     case 'state':
       return ['available']
+    case 'map-public-ip-on-launch':
+      return [String(subnet.mapPublicIpOnLaunch)]
     case 'owner-id':
       return [ACCOUNT_ID]
     default:

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { defaultInstanceTypes, defaultOfferings, type InstanceTypeRecord } from './catalog.js'
 import { bootLog, type ConsoleMode } from './console.js'
 import type { InstanceLauncher, LaunchedNode } from './launcher.js'
 
@@ -9,6 +10,12 @@ export const DEFAULT_SUBNET = 'subnet-0a1b2c3d4e5f60718'
 /** A VPC of the account besides the default one, with one subnet: launching there needs groups of that VPC. */
 export const SECOND_VPC = 'vpc-0f9e8d7c6b5a43210'
 export const SECOND_SUBNET = 'subnet-0f9e8d7c6b5a43210'
+/** A private subnet of the second VPC: instances get no public address there (reached through a jump host). */
+export const PRIVATE_SUBNET = 'subnet-0c0ffee0000000001'
+/** An IPv6-only subnet of the second VPC: instances get neither a public nor a private IPv4 address. */
+export const IPV6_SUBNET = 'subnet-0c0ffee0000000006'
+/** An image of the AWS Marketplace whose terms the account has not accepted. */
+export const MARKETPLACE_IMAGE = 'ami-0feed000000000001'
 
 export type InstanceStateName = 'pending' | 'running' | 'shutting-down' | 'terminated'
 export const STATE_CODES: Record<InstanceStateName, number> = {
@@ -29,6 +36,8 @@ export interface ImageRecord {
   description: string
   /** cloud-init's default user on this image. */
   loginUser: string
+  /** A Marketplace product the account has not subscribed to: RunInstances answers OptInRequired. */
+  optIn?: boolean
 }
 
 export interface InstanceRecord {
@@ -45,6 +54,8 @@ export interface InstanceRecord {
   launchTime: Date
   privateIp: string
   publicIp?: string
+  /** An IPv6-only instance has no IPv4 address at all. */
+  ipv6Ip?: string
   tags: Record<string, string>
   state: InstanceStateName
   stateReason?: { code: string; message: string }
@@ -53,6 +64,10 @@ export interface InstanceRecord {
   node?: LaunchedNode
   terminatedAt?: number
   consoleOutput: string
+  /** GetConsoleOutput calls answered so far (cloud-init's keys may come late). */
+  consoleReads: number
+  /** What the console shows while cloud-init still runs. */
+  consoleEarly?: string
   /** Settles when launching is over (successfully or not). */
   launched: Promise<void>
   /** Settles when the node is stopped (after a terminate). */
@@ -108,12 +123,17 @@ export interface SubnetRecord {
   zone: string
   defaultForAz: boolean
   mapPublicIpOnLaunch: boolean
+  /** IPv6-only: no IPv4 addresses for its instances. */
+  ipv6Native?: boolean
   tags: Record<string, string>
 }
 
-/** The default VPC with its default subnet, and a second VPC with a subnet of its own. */
-export function defaultNetworks(): { vpcs: VpcRecord[]; subnets: SubnetRecord[] } {
-  return {
+/**
+ * The default VPC with its default subnet, and a second VPC with a public, a private and an IPv6-only
+ * subnet; without the default VPC (`defaultVpc: false`), as accounts that deleted it or never had one.
+ */
+export function defaultNetworks(defaultVpc = true): { vpcs: VpcRecord[]; subnets: SubnetRecord[] } {
+  const all: { vpcs: VpcRecord[]; subnets: SubnetRecord[] } = {
     vpcs: [
       { id: DEFAULT_VPC, cidr: '172.31.0.0/16', isDefault: true },
       { id: SECOND_VPC, cidr: '10.0.0.0/16', isDefault: false },
@@ -137,7 +157,31 @@ export function defaultNetworks(): { vpcs: VpcRecord[]; subnets: SubnetRecord[] 
         mapPublicIpOnLaunch: true,
         tags: { Name: 'forklift-test-second' },
       },
+      {
+        id: PRIVATE_SUBNET,
+        vpcId: SECOND_VPC,
+        cidr: '10.0.2.0/24',
+        zone: 'c',
+        defaultForAz: false,
+        mapPublicIpOnLaunch: false,
+        tags: { Name: 'forklift-test-private' },
+      },
+      {
+        id: IPV6_SUBNET,
+        vpcId: SECOND_VPC,
+        cidr: '10.0.3.0/24',
+        zone: 'd',
+        defaultForAz: false,
+        mapPublicIpOnLaunch: false,
+        ipv6Native: true,
+        tags: { Name: 'forklift-test-ipv6' },
+      },
     ],
+  }
+  if (defaultVpc) return all
+  return {
+    vpcs: all.vpcs.filter((v) => !v.isDefault),
+    subnets: all.subnets.filter((s) => s.vpcId !== DEFAULT_VPC),
   }
 }
 
@@ -150,6 +194,16 @@ export interface WorldOptions {
   /** How long terminated instances stay visible (ms). */
   terminatedVisibleMs: number
   console: ConsoleMode
+  /**
+   * EC2's eventual consistency: a resource just made (instance, security group, key pair) stays
+   * unknown to this many calls that name it, and a security group keeps a dependency this many
+   * DeleteSecurityGroup calls after its last instance terminated (0: everything is seen at once).
+   */
+  consistencyCalls: number
+  /** GetConsoleOutput calls that see cloud-init still running (no keys, no "finished" line) first. */
+  consoleLateCalls: number
+  /** Whether the account has a default VPC. */
+  defaultVpc: boolean
 }
 
 /** A random resource id in EC2's long form: `i-0123456789abcdef0`. */
@@ -240,6 +294,14 @@ export function defaultImages(): ImageRecord[] {
       'ubuntu',
     ),
     image(
+      MARKETPLACE_IMAGE,
+      'vendor-appliance-1.0-x86_64',
+      '679593333241',
+      '2024-06-01T00:00:00.000Z',
+      'ec2-user',
+      { optIn: true },
+    ),
+    image(
       'ami-0a120230000000001',
       'al2023-ami-2023.5.20240805.0-kernel-6.1-x86_64',
       '137112412989',
@@ -253,20 +315,50 @@ export function defaultImages(): ImageRecord[] {
 /** The endpoint's state: images, key pairs, security groups, reservations and instances with their lives. */
 export class World {
   readonly images: ImageRecord[] = defaultImages()
-  readonly vpcs = new Map(defaultNetworks().vpcs.map((v) => [v.id, v]))
-  readonly subnets = new Map(defaultNetworks().subnets.map((s) => [s.id, s]))
+  readonly vpcs: Map<string, VpcRecord>
+  readonly subnets: Map<string, SubnetRecord>
+  readonly instanceTypes: InstanceTypeRecord[] = defaultInstanceTypes()
+  readonly offerings = defaultOfferings(this.instanceTypes)
   readonly keyPairs = new Map<string, KeyPairRecord>()
   readonly securityGroups = new Map<string, SecurityGroupRecord>()
   readonly reservations = new Map<string, ReservationRecord>()
   readonly instances = new Map<string, InstanceRecord>()
   readonly tokens = new Map<string, string>()
+  /** State reasons for the next launched instances to end with, terminated while pending. */
+  readonly launchFailures: { code: string; message: string }[] = []
   /** Launch failures, for tests to assert there were none. */
   readonly launchErrors: Error[] = []
   private nextPrivate = 10
   /** While set, instances launched stay pending until it settles (a fault switch). */
   private pendingGate?: { promise: Promise<void>; release: () => void }
+  /** Calls that will still not see a resource just made, by id (or key pair name). */
+  private readonly unseenLeft = new Map<string, number>()
 
-  constructor(readonly options: WorldOptions) {}
+  constructor(readonly options: WorldOptions) {
+    const networks = defaultNetworks(options.defaultVpc)
+    this.vpcs = new Map(networks.vpcs.map((v) => [v.id, v]))
+    this.subnets = new Map(networks.subnets.map((s) => [s.id, s]))
+  }
+
+  /** A resource was just made: the next `consistencyCalls` calls naming it do not see it yet. */
+  made(id: string): void {
+    if (this.options.consistencyCalls > 0) this.unseenLeft.set(id, this.options.consistencyCalls)
+  }
+
+  /** Whether a security group whose instances are all terminated still has a dependency (counted down per call). */
+  unseenDependency(groupId: string): boolean {
+    const key = `dependency:${groupId}`
+    if (!this.unseenLeft.has(key)) this.unseenLeft.set(key, this.options.consistencyCalls)
+    return this.unseen(key)
+  }
+
+  /** Whether this call misses the resource (and counts the miss). */
+  unseen(id: string): boolean {
+    const left = this.unseenLeft.get(id) ?? 0
+    if (left <= 0) return false
+    this.unseenLeft.set(id, left - 1)
+    return true
+  }
 
   /** Keep instances launched from now on pending until releasePending. */
   holdPending(): void {
@@ -307,6 +399,17 @@ export class World {
   /** Start the real node behind an instance; pending turns running once it listens and pendingMs passed. */
   launch(instance: InstanceRecord, user: string, publicKey: string | undefined): void {
     const gate = this.pendingGate?.promise
+    const failure = this.launchFailures.shift()
+    if (failure) {
+      // EC2 accepted the launch, then the instance went from pending to terminated on its own.
+      instance.launched = sleep(this.options.pendingMs).then(() => {
+        instance.state = 'terminated'
+        instance.terminatedAt = Date.now()
+        instance.stateReason = failure
+        instance.transitionReason = `Server.InternalError`
+      })
+      return
+    }
     instance.launched = (async () => {
       const [node] = await Promise.all([
         this.options.launcher.launch({ instanceId: instance.id, user, ...(publicKey ? { publicKey } : {}) }),
@@ -315,9 +418,12 @@ export class World {
       ])
       instance.node = node
       if (instance.state !== 'pending') return
-      instance.publicIp = node.address
+      const subnet = this.subnets.get(instance.subnetId)
+      if (subnet?.ipv6Native) instance.ipv6Ip = `2600:1f18:0:3::${instance.launchIndex + 10}`
+      else if (subnet?.mapPublicIpOnLaunch !== false) instance.publicIp = node.address
       if (node.port !== 22) instance.tags['forklift:ssh-port'] = String(node.port)
       instance.consoleOutput = bootLog(instance, node.hostKeys, this.options.console)
+      instance.consoleEarly = bootLog(instance, node.hostKeys, 'unfinished')
       instance.state = 'running'
     })().catch((error: Error) => {
       this.launchErrors.push(error)
