@@ -35,6 +35,17 @@ const THROTTLING = new Set([
   'ThrottlingException',
   'TooManyRequestsException',
 ])
+
+/** The EC2 action a failure came from, when the client labelled it (see calls.ts). */
+export function failedAction(error: unknown): string | undefined {
+  const action = (error as { $action?: unknown } | undefined)?.$action
+  return typeof action === 'string' && action ? action : undefined
+}
+
+/** Whether an error code says EC2 throttled the call. */
+export function isThrottling(code: string | undefined): boolean {
+  return code !== undefined && THROTTLING.has(code)
+}
 const NETWORK = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -46,12 +57,16 @@ const NETWORK = new Set([
 ])
 
 /** Turn an SDK failure into one line naming the group and what to do; ProviderErrors pass through. */
-export function explainAwsError(error: unknown, site: CallSite): ProviderError {
+export function explainAwsError(error: unknown, callSite: CallSite): ProviderError {
   if (error instanceof ProviderError) return error
-  const where = site.group ? `group ${site.group} (provider ${site.provider})` : `provider ${site.provider}`
+  const where = callSite.group
+    ? `group ${callSite.group} (provider ${callSite.provider})`
+    : `provider ${callSite.provider}`
   const err = error instanceof Error ? error : new Error(String(error))
   const code = awsErrorCode(err)
   const message = firstLine(err.message)
+  // The call that failed names itself; the step it was part of is only the fallback.
+  const site = { ...callSite, action: failedAction(err) ?? callSite.action }
   const line = (text: string) => new ProviderError(`${where}: ${text}`, { cause: error })
   const profile = site.profile ? `profile "${site.profile}"` : 'the credentials in use'
 
@@ -81,10 +96,17 @@ export function explainAwsError(error: unknown, site: CallSite): ProviderError {
         `the AWS session of ${profile} has expired (${code}): refresh it (e.g. "aws sso login") and run again`,
       )
     case 'UnauthorizedOperation':
-    case 'AccessDenied':
+    case 'AccessDenied': {
+      // EC2's message says who was denied what; an encoded part says why (which policy, which
+      // condition, or another action such as ec2:CreateTags for launch tags).
+      const encoded = /Encoded authorization failure message:\s*(\S+)/.exec(err.message)?.[1]
+      const decode = encoded
+        ? `; to read why, run: aws sts decode-authorization-message --encoded-message ${encoded} (it needs sts:DecodeAuthorizationMessage)`
+        : ''
       return line(
-        `not allowed to call ec2:${site.action} (${code}): grant it to the IAM identity of ${profile}, or use a profile that has it`,
+        `not allowed to call ec2:${site.action} (${code}): ${message.replace(/\s*Encoded authorization failure message:\s*\S+/, '')} Grant it to the IAM identity of ${profile}, or use a profile that has it${decode}`,
       )
+    }
     case 'InvalidAMIID.NotFound':
     case 'InvalidAMIID.Malformed':
     case 'InvalidAMIID.Unavailable':
@@ -92,9 +114,24 @@ export function explainAwsError(error: unknown, site: CallSite): ProviderError {
         `image ${site.image ?? '(unknown)'} does not exist in region ${site.region ?? '(default)'} (${code}): set image.id to an AMI of that region, or use image.os and image.version`,
       )
     case 'InstanceLimitExceeded':
-    case 'VcpuLimitExceeded':
       return line(
         `the account's instance limit in region ${site.region ?? '(default)'} is reached (${code}): lower the group count, terminate unused instances, or ask AWS for a higher quota`,
+      )
+    case 'VcpuLimitExceeded':
+      return line(
+        `the account's vCPU quota for ${site.instanceType ?? 'this instance type'}'s family in region ${site.region ?? '(default)'} is used up (${code}: ${message}): lower the group count, pick a smaller instance type, or raise the quota (Service Quotas, "Running On-Demand instances")`,
+      )
+    case 'Unsupported':
+      return line(
+        `EC2 does not support this launch in region ${site.region ?? '(default)'} (${code}: ${message}): choose another instance type (hardware.instance-type) or another subnet (availability zone)`,
+      )
+    case 'OptInRequired':
+      return line(
+        `the account has not accepted this image's or region's terms (${code}: ${message}): subscribe to the AMI ${site.image ?? ''} in the AWS Marketplace or enable the region, then run again`,
+      )
+    case 'VPCIdNotSpecified':
+      return line(
+        `region ${site.region ?? '(default)'} has no default VPC (${code}): set the provider setting \`subnet\` to a subnet to launch into`,
       )
     case 'InsufficientInstanceCapacity':
       return line(

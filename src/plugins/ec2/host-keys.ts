@@ -25,3 +25,8 @@ export function consoleHostKeyFingerprints(output: string): string[] {
   }
   return [...found]
 }
+
+/** Whether cloud-init's final stage says it finished (after which it prints no more keys). */
+export function cloudInitFinished(output: string): boolean {
+  return /Cloud-init v\. \S+ finished at|Cloud-init v\. \S+ finished\./.test(output)
+}

@@ -61,6 +61,8 @@ export interface ResolvedImage {
   imageId: string
   name?: string
   user?: string
+  /** The image's architecture (x86_64, arm64, …), as EC2 describes it. */
+  architecture?: string
 }
 
 /**
@@ -88,6 +90,7 @@ export async function resolveImage(
     return {
       imageId: image.id,
       ...(found.Name ? { name: found.Name } : {}),
+      ...(found.Architecture ? { architecture: found.Architecture } : {}),
       ...withUser(distribution?.user ?? userForOwner(found.OwnerId, found.ImageOwnerAlias)),
     }
   }
@@ -129,7 +132,12 @@ export async function resolveImage(
       `group ${where.group}: no official ${os} ${version} image for ${arch} in region ${where.region}: check image.version, or set image.id`,
     )
   }
-  return { imageId: newest.ImageId!, ...(newest.Name ? { name: newest.Name } : {}), user: distribution.user }
+  return {
+    imageId: newest.ImageId!,
+    ...(newest.Name ? { name: newest.Name } : {}),
+    user: distribution.user,
+    architecture: newest.Architecture ?? arch,
+  }
 }
 
 function withUser(user: string | undefined): { user?: string } {

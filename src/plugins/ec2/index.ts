@@ -67,6 +67,23 @@ const settingsSchema = z
       .positive()
       .optional()
       .describe('Seconds to wait for SSH on new instances (default: 300)'),
+    'host-key-timeout': z
+      .number()
+      .positive()
+      .optional()
+      .describe("Seconds to read a new instance's console for cloud-init's SSH host keys (default: 600)"),
+    address: z
+      .enum(['public', 'private'])
+      .optional()
+      .describe(
+        'Address nodes are reached at: public, or private (from inside the VPC or through a jump host) (default: public when an instance has one, else private)',
+      ),
+    'keep-group-resources': z
+      .boolean()
+      .optional()
+      .describe(
+        "Keep a group's security group and key pair when its last node is destroyed (default: false, they are deleted)",
+      ),
   })
   .strict()
 

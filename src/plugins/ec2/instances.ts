@@ -96,8 +96,34 @@ export function freeNames(group: string, taken: Iterable<string>, count: number)
   return names
 }
 
+/** A filter value that matches itself alone: EC2 filters read `*` and `?` as wildcards, `\` as escape. */
+export function literalFilter(value: string): string {
+  return value.replace(/[\\*?]/g, '\\$&')
+}
+
+/** Which of an instance's addresses Forklift reaches it at (the `address` setting). */
+export type AddressChoice = 'public' | 'private'
+
+/**
+ * The address to reach an instance at: the one `choice` names, else the public one when it has one,
+ * else the private one (reached from inside the VPC or through a jump host). Undefined when it has
+ * no such IPv4 address.
+ */
+export function instanceAddress(instance: Instance, choice?: AddressChoice): string | undefined {
+  const pub = instance.PublicIpAddress || undefined
+  const priv = instance.PrivateIpAddress || undefined
+  if (choice === 'public') return pub
+  if (choice === 'private') return priv
+  return pub ?? priv
+}
+
 /** An instance as a Forklift node. */
-export function instanceNode(instance: Instance, provider: string, extra: Partial<Node> = {}): Node {
+export function instanceNode(
+  instance: Instance,
+  provider: string,
+  extra: Partial<Node> = {},
+  choice?: AddressChoice,
+): Node {
   const tags = tagRecord(instance.Tags)
   const port = Number(tags[TAG.sshPort])
   const user = tags[TAG.loginUser]
@@ -108,7 +134,7 @@ export function instanceNode(instance: Instance, provider: string, extra: Partia
     group: tags[TAG.group] ?? '',
     provider,
     transport: 'ssh',
-    address: instance.PublicIpAddress || instance.PrivateIpAddress || '',
+    address: instanceAddress(instance, choice) ?? '',
     port: Number.isInteger(port) && port > 0 ? port : 22,
     ...(user ? { user } : {}),
     ...(fingerprints.length ? { hostKeyFingerprints: fingerprints } : {}),

@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import {
   type _InstanceType,
   EC2Client,
@@ -14,30 +13,33 @@ import type { GroupSpec } from '../../core/model/group.js'
 import type { Node } from '../../core/model/node.js'
 import { localPath } from '../../core/paths.js'
 import type { NodeQuery, Provider, ProviderContext } from '../../core/providers/types.js'
-import { ensureKeyPair, ensureSecurityGroup, subnetVpc } from './access.js'
+import { ensureKeyPair, ensureSecurityGroup, groupSecurityGroups, syncRules, unimportable } from './access.js'
+import { labelFailures, type Patience, untilSeen } from './calls.js'
+import { removeGroupResources } from './cleanup.js'
 import { type CallSite, explainAwsError, ProviderError } from './errors.js'
-import { resolveImage } from './images.js'
+import { type ResolvedImage, resolveImage } from './images.js'
 import type { Ec2Settings } from './index.js'
-import { architectureOf, DEFAULT_INSTANCE_TYPE, smallestFitting } from './instance-types.js'
+import {
+  chooseType,
+  DEFAULT_INSTANCE_TYPE,
+  describeNamedType,
+  type InstanceTypeInfo,
+  imageArchitecture,
+} from './instance-types.js'
 import {
   clientToken,
   freeNames,
   instanceNode,
   LIVE_STATES,
+  literalFilter,
   newestFirst,
   TAG,
   tagList,
   tagRecord,
 } from './instances.js'
-import {
-  describeIds,
-  failureReason,
-  makeReady,
-  nameInstances,
-  type Readiness,
-  STATE_TIMEOUT_S,
-  takeUp,
-} from './ready.js'
+import { checkProjectNames } from './names.js'
+import { resolveNetwork } from './network.js'
+import { failureReason, makeReady, nameInstances, type Readiness, takeUp, waitForStates } from './ready.js'
 
 /** The ec2 provider: instances grouped by tags, created with one idempotent RunInstances per group. */
 export function createEc2Provider(context: ProviderContext, settings: Ec2Settings): Provider {
@@ -57,14 +59,24 @@ export function createEc2Provider(context: ProviderContext, settings: Ec2Setting
       error() {},
     },
   })
+  labelFailures(client)
   const delayS = settings['waiter-delay'] ?? 5
   const userTags = settings.tags ?? {}
+  // EC2 not yet seeing what was just made: six tries, the first wait a twentieth of the poll delay
+  // (250 ms by default), doubling: about 8 s in all, as botocore's waiters allow in spirit.
+  const patience: Patience = { attempts: 6, firstDelayMs: Math.max(10, delayS * 50) }
+  const warn = context.warn ?? context.log
   const readiness: Readiness = {
     client,
     provider: context.name,
     log: context.log,
+    warn,
     delayS,
     sshTimeoutMs: (settings['ssh-timeout'] ?? 300) * 1000,
+    hostKeyTimeoutMs: (settings['host-key-timeout'] ?? 600) * 1000,
+    acceptNewHostKeys: context.acceptNewHostKeys ?? false,
+    patience,
+    ...(settings.address ? { address: settings.address } : {}),
   }
 
   async function region(): Promise<string> {
@@ -103,10 +115,14 @@ export function createEc2Provider(context: ProviderContext, settings: Ec2Setting
   }
 
   /** The members of a group (or of every group); `ready` takes up what an interrupted create left. */
-  async function listNodes({ group, ready, readOnly, signal }: NodeQuery): Promise<Node[]> {
+  async function listNodes({ group, ready, readOnly, signal, spec }: NodeQuery): Promise<Node[]> {
+    if (spec && !readOnly) await syncGroupRules(spec, signal)
+    // Names go into filters as themselves: `*` and `?` in a project name are no wildcards.
     const filters: Filter[] = [
-      { Name: `tag:${TAG.project}`, Values: [context.project] },
-      group ? { Name: `tag:${TAG.group}`, Values: [group] } : { Name: 'tag-key', Values: [TAG.group] },
+      { Name: `tag:${TAG.project}`, Values: [literalFilter(context.project)] },
+      group
+        ? { Name: `tag:${TAG.group}`, Values: [literalFilter(group)] }
+        : { Name: 'tag-key', Values: [TAG.group] },
       { Name: 'instance-state-name', Values: LIVE_STATES },
     ]
     const instances = await step({ action: 'DescribeInstances', ...(group ? { group } : {}) }, () =>
@@ -122,20 +138,52 @@ export function createEc2Provider(context: ProviderContext, settings: Ec2Setting
       const r = readOnly ? { ...readiness, readOnly } : readiness
       const taken = [...byGroup].map(([g, members]) => takeUp(r, g, members, signal))
       nodes = (await Promise.all(taken)).flat()
-    } else nodes = instances.map((instance) => instanceNode(instance, context.name))
+    } else nodes = instances.map((instance) => instanceNode(instance, context.name, {}, settings.address))
     return nodes.sort(
       (a, b) => a.group.localeCompare(b.group) || a.name.localeCompare(b.name, 'en', { numeric: true }),
     )
   }
 
+  /** On converge: the group's security groups get exactly the rules its inbound-ports ask for. */
+  async function syncGroupRules(spec: GroupSpec, signal?: AbortSignal): Promise<void> {
+    const g = spec.name
+    await step({ action: 'DescribeSecurityGroups', group: g }, async () => {
+      for (const sg of await groupSecurityGroups(client, context.project, g, signal)) {
+        const { opened, closed } = await syncRules(
+          client,
+          sg.GroupId!,
+          sg.IpPermissions ?? [],
+          [22, ...spec.node.network['inbound-ports']],
+          { ...patience, ...(signal ? { signal } : {}) },
+        )
+        if (opened.length) context.log(`group ${g}: opened ports ${opened.join(', ')} in ${sg.GroupId}`)
+        if (closed.length)
+          context.log(`group ${g}: closed ports ${closed.join(', ')} no longer in inbound-ports`)
+      }
+    })
+  }
+
   /** The public key to import for the group's key pair: the setting (a key line or a .pub file), else the group's login key. */
   async function publicKeyFor(group: GroupSpec): Promise<string | undefined> {
+    const { key, source } = await publicKeySource(group)
+    const why = key ? unimportable(key) : undefined
+    if (why) {
+      throw new ProviderError(
+        `group ${group.name} (provider ${context.name}): the key in ${source} cannot be imported as an EC2 key pair: ${why}; use an ssh-ed25519 or ssh-rsa key`,
+      )
+    }
+    return key
+  }
+
+  /** The public key to import and where it came from, for messages. */
+  async function publicKeySource(group: GroupSpec): Promise<{ key?: string; source: string }> {
     const setting = settings['public-key']
     if (setting) {
-      if (/^(ssh-|ecdsa-|sk-)/.test(setting.trim())) return setting.trim()
+      const source = `provider setting \`public-key\``
+      if (/^(ssh-|ecdsa-|sk-)/.test(setting.trim())) return { key: setting.trim(), source }
       const file = localPath(context.projectDir, setting)
       try {
-        return (await readFile(file, 'utf8')).trim()
+        return { key: (await readFile(file, 'utf8')).trim(), source: file }
       } catch (error) {
         throw new ProviderError(
           `provider ${context.name}: public-key: cannot read ${file} (${(error as NodeJS.ErrnoException).code}); give a key line or a .pub file`,
@@ -143,84 +191,99 @@ export function createEc2Provider(context: ProviderContext, settings: Ec2Setting
       }
     }
     const login = group.node.login
-    if (login['public-key']) return login['public-key'].trim()
-    if (!login['identity-file']) return undefined
-    return readFile(`${resolve(context.projectDir, login['identity-file'])}.pub`, 'utf8').then(
-      (text) => text.trim(),
-      () => undefined,
+    if (login['public-key']) return { key: login['public-key'].trim(), source: 'login.public-key' }
+    if (!login['identity-file']) return { source: 'none' }
+    const file = `${resolve(context.projectDir, login['identity-file'])}.pub`
+    return readFile(file, 'utf8').then(
+      (text) => ({ key: text.trim(), source: file }),
+      () => ({ source: file }),
     )
   }
 
-  function instanceTypeFor(group: GroupSpec): string {
-    const hardware = group.node.hardware
-    if (hardware['instance-type']) return hardware['instance-type']
-    if (hardware['min-ram'] === undefined && hardware['min-cores'] === undefined) {
-      return settings['instance-type'] ?? DEFAULT_INSTANCE_TYPE
-    }
-    const fit = smallestFitting(hardware['min-ram'], hardware['min-cores'])
-    if (!fit) {
-      throw new ProviderError(
-        `group ${group.name}: no known instance type has ${hardware['min-ram'] ?? 0} MiB and ${hardware['min-cores'] ?? 0} vCPUs; set hardware.instance-type`,
-      )
-    }
-    return fit.type
-  }
-
   /**
-   * The VPC for a group's security group: the subnet's when `subnet` is set (a group of another VPC
-   * cannot be used in it), else `vpc`, else none (EC2's default VPC).
+   * The instance type and image of a group, of one architecture: a named type (the group's, the
+   * setting's, else t3.micro) decides the image's architecture; with only minimums, the image given
+   * by id (else x86_64) decides which types qualify. An image of another architecture is an error.
    */
-  async function securityGroupVpc(group: string, signal: AbortSignal): Promise<string | undefined> {
-    const subnet = settings.subnet
-    if (!subnet) return settings.vpc
-    const vpc = await step({ action: 'DescribeSubnets', group }, () => subnetVpc(client, subnet, signal))
-    const where = `group ${group} (provider ${context.name})`
-    if (!vpc) {
+  async function typeAndImage(
+    group: GroupSpec,
+    label: string,
+    signal: AbortSignal,
+  ): Promise<{ type: InstanceTypeInfo; image: ResolvedImage }> {
+    const hardware = group.node.hardware
+    const where = { label, region: await region(), signal, group: group.name }
+    const site = { group: group.name, ...(group.node.image.id ? { image: group.node.image.id } : {}) }
+    const findImage = (arch: 'x86_64' | 'arm64') =>
+      step({ action: 'DescribeImages', ...site }, () => resolveImage(client, group.node.image, arch, where))
+    const minimums = hardware['min-ram'] !== undefined || hardware['min-cores'] !== undefined
+    const named =
+      hardware['instance-type'] ??
+      (minimums ? undefined : (settings['instance-type'] ?? DEFAULT_INSTANCE_TYPE))
+    let type: InstanceTypeInfo
+    let image: ResolvedImage
+    if (named) {
+      type = await step({ action: 'DescribeInstanceTypes', group: group.name }, () =>
+        describeNamedType(client, named, where),
+      )
+      image = await findImage(imageArchitecture(type))
+    } else {
+      const byId = group.node.image.id ? await findImage('x86_64') : undefined
+      const arch = byId?.architecture === 'arm64' ? 'arm64' : 'x86_64'
+      type = await step({ action: 'DescribeInstanceTypes', group: group.name }, () =>
+        chooseType(
+          client,
+          {
+            arch,
+            ...(hardware['min-ram'] !== undefined ? { minRam: hardware['min-ram'] } : {}),
+            ...(hardware['min-cores'] !== undefined ? { minCores: hardware['min-cores'] } : {}),
+          },
+          where,
+        ),
+      )
+      image = byId ?? (await findImage(arch))
+    }
+    if (image.architecture && !type.architectures.includes(image.architecture)) {
       throw new ProviderError(
-        `${where}: subnet ${subnet} does not exist in region ${await region()}: check the provider setting \`subnet\``,
+        `${label}: image ${image.imageId} is ${image.architecture} but instance type ${type.type} runs ${type.architectures.join('/')}: choose an image and an instance type of one architecture (Graviton types such as t4g, m7g and a1 run arm64)`,
       )
     }
-    if (settings.vpc && settings.vpc !== vpc) {
-      throw new ProviderError(
-        `${where}: subnet ${subnet} (setting \`subnet\`) is in ${vpc}, not in ${settings.vpc} (setting \`vpc\`): leave \`vpc\` out, or name a subnet of that VPC`,
-      )
-    }
-    return vpc
+    return { type, image }
   }
 
   async function createNodes(group: GroupSpec, count: number, signal: AbortSignal): Promise<Node[]> {
     const g = group.name
-    const instanceType = instanceTypeFor(group)
-    const image = await step(
-      { action: 'DescribeImages', group: g, ...(group.node.image.id ? { image: group.node.image.id } : {}) },
-      async () =>
-        resolveImage(client, group.node.image, architectureOf(instanceType), {
-          group: g,
-          region: await region(),
-          signal,
-        }),
-    )
+    const label = `group ${g} (provider ${context.name})`
+    const groupName = `forklift-${context.project}-${g}`
+    const keyName = settings['key-name'] ?? groupName
+    checkProjectNames(label, { project: context.project, securityGroup: groupName, keyPair: keyName })
+    const publicKey = await publicKeyFor(group)
+    const { type, image } = await typeAndImage(group, label, signal)
+    const instanceType = type.type
     const ownership = { [TAG.project]: context.project, [TAG.group]: g }
     const tags = tagList({ ...userTags, ...ownership })
 
-    const vpc = await securityGroupVpc(g, signal)
-    const keyName = settings['key-name'] ?? `forklift-${context.project}-${g}`
-    const publicKey = await publicKeyFor(group)
+    const network = await step({ action: 'DescribeSubnets', group: g }, async () =>
+      resolveNetwork(client, settings, { label, region: await region(), signal }),
+    )
     const keyPair = await step({ action: 'ImportKeyPair', group: g }, () =>
-      ensureKeyPair(client, { name: keyName, ...(publicKey ? { publicKey } : {}), tags, signal }),
+      ensureKeyPair(client, { name: keyName, ...(publicKey ? { publicKey } : {}), tags, signal, label }),
     )
     if (keyPair === 'imported') context.log(`imported key pair ${keyName} for group ${g}`)
 
-    const securityGroup = await step({ action: 'AuthorizeSecurityGroupIngress', group: g }, () =>
+    const securityGroup = await step({ action: 'CreateSecurityGroup', group: g }, () =>
       ensureSecurityGroup(client, {
-        name: `forklift-${context.project}-${g}`,
+        name: groupName,
         description: `Forklift group ${g} of project ${context.project}`,
-        ...(vpc ? { vpc } : {}),
+        vpc: network.vpc,
         ports: [22, ...group.node.network['inbound-ports']],
         tags,
-        signal,
+        patience: { ...patience, signal },
+        label,
       }),
     )
+    if (securityGroup.closed.length > 0) {
+      context.log(`group ${g}: closed ports ${securityGroup.closed.join(', ')} no longer in inbound-ports`)
+    }
 
     const taken = (await listNodes({ group: g, signal })).map((n) => n.name)
     const names = freeNames(g, taken, count)
@@ -233,28 +296,31 @@ export function createEc2Provider(context: ProviderContext, settings: Ec2Setting
     const reservation = await step(
       { action: 'RunInstances', group: g, image: image.imageId, instanceType },
       () =>
-        client.send(
-          new RunInstancesCommand({
-            ImageId: image.imageId,
-            // Any type name EC2 knows, including ones newer than this SDK's list.
-            InstanceType: instanceType as _InstanceType,
-            MinCount: count,
-            MaxCount: count,
-            KeyName: keyName,
-            SecurityGroupIds: [securityGroup],
-            ...(settings.subnet ? { SubnetId: settings.subnet } : {}),
-            ClientToken: clientToken(context.runId, context.project, g, count),
-            // EC2 tags every instance of one launch alike: a lone instance gets its Name here, and
-            // several get theirs with CreateTags next (a listing for use names any left without).
-            TagSpecifications: [
-              {
-                ResourceType: 'instance',
-                Tags: count === 1 ? [...instanceTags, { Key: TAG.name, Value: names[0]! }] : instanceTags,
-              },
-              { ResourceType: 'volume', Tags: tags },
-            ],
-          }),
-          { abortSignal: signal },
+        // The key pair and security group may be new: EC2 may not know them for a while.
+        untilSeen(['InvalidGroup.NotFound', 'InvalidKeyPair.NotFound'], { ...patience, signal }, () =>
+          client.send(
+            new RunInstancesCommand({
+              ImageId: image.imageId,
+              // Any type name EC2 knows, including ones newer than this SDK's list.
+              InstanceType: instanceType as _InstanceType,
+              MinCount: count,
+              MaxCount: count,
+              KeyName: keyName,
+              SecurityGroupIds: [securityGroup.id],
+              ...(network.subnet ? { SubnetId: network.subnet } : {}),
+              ClientToken: clientToken(context.runId, context.project, g, count),
+              // EC2 tags every instance of one launch alike: a lone instance gets its Name here, and
+              // several get theirs with CreateTags next (a listing for use names any left without).
+              TagSpecifications: [
+                {
+                  ResourceType: 'instance',
+                  Tags: count === 1 ? [...instanceTags, { Key: TAG.name, Value: names[0]! }] : instanceTags,
+                },
+                { ResourceType: 'volume', Tags: tags },
+              ],
+            }),
+            { abortSignal: signal },
+          ),
         ),
     )
     const launched = [...(reservation.Instances ?? [])].sort(
@@ -311,19 +377,25 @@ export function createEc2Provider(context: ProviderContext, settings: Ec2Setting
       }
     })
     context.log(`terminating ${ordered.map((n) => `${n.name} (${n.id})`).join(', ')}`)
-    await step({ action: 'DescribeInstances', group }, async () => {
-      const deadline = Date.now() + STATE_TIMEOUT_S * 1000
-      for (;;) {
-        const states = (await describeIds(client, ids, signal)).map((i) => i.State?.Name)
-        if (states.every((s) => s === 'shutting-down' || s === 'terminated')) return
-        if (Date.now() > deadline) {
-          throw new ProviderError(
-            `group ${group}: ${ids.join(', ')} did not stop within ${STATE_TIMEOUT_S} s`,
-          )
-        }
-        await sleep(delayS * 1000, undefined, { signal })
-      }
-    })
+    await step({ action: 'DescribeInstances', group }, () =>
+      waitForStates(readiness, ids, ['shutting-down', 'terminated'], signal),
+    )
+    if (settings['keep-group-resources']) return
+    // A group left without nodes takes its security group and key pair with it: no port stays open.
+    for (const g of new Set(nodes.map((n) => n.group))) {
+      const left = await listNodes({ group: g, signal })
+      if (left.length > 0) continue
+      const gone = nodes.filter((n) => n.group === g).map((n) => n.id)
+      await step({ action: 'DeleteSecurityGroup', group: g }, () =>
+        removeGroupResources(readiness, {
+          project: context.project,
+          group: g,
+          terminated: gone,
+          ...(settings['key-name'] ? { keepKeyName: settings['key-name'] } : {}),
+          signal,
+        }),
+      )
+    }
   }
 
   return {

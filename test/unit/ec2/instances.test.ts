@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import type { Instance } from '@aws-sdk/client-ec2'
-import { architectureOf, smallestFitting } from '../../../src/plugins/ec2/instance-types.js'
+import fc from 'fast-check'
+import { firstFitting, imageArchitecture, typeOrder } from '../../../src/plugins/ec2/instance-types.js'
 import {
   clientToken,
   freeNames,
@@ -141,21 +142,65 @@ describe('ec2 instances as nodes', () => {
     )
   })
 
-  it('picks the cheapest instance type that fits min-ram (MiB) and min-cores', () => {
-    assert.equal(smallestFitting(512)?.type, 't3.nano')
-    assert.equal(smallestFitting(1500)?.type, 't3.small')
-    assert.equal(smallestFitting(4096, 4)?.type, 't3.xlarge')
-    assert.equal(smallestFitting(20_000, 4)?.type, 't3.2xlarge')
-    assert.equal(smallestFitting(1024, 128)?.type, 'm6i.32xlarge')
-    assert.equal(smallestFitting(10_000_000), undefined)
+  it('orders fitting instance types by vCPUs, then memory, burstable first, then name', () => {
+    const t = (type: string, vcpus: number, memory: number, arch = 'x86_64', burstable = false) => ({
+      type,
+      vcpus,
+      memory,
+      architectures: [arch],
+      burstable,
+    })
+    const types = [
+      t('m6i.large', 2, 8192),
+      t('c6i.large', 2, 4096),
+      t('t3.medium', 2, 4096, 'x86_64', true),
+      t('t2.small', 1, 2048, 'x86_64', true),
+      t('t4g.small', 2, 2048, 'arm64', true),
+      t('a1.medium', 1, 2048, 'arm64'),
+    ]
+    assert.equal(firstFitting(types, { minRam: 3000, arch: 'x86_64' })?.type, 't3.medium')
+    assert.equal(firstFitting(types, { minRam: 3000, minCores: 2, arch: 'x86_64' })?.type, 't3.medium')
+    assert.equal(firstFitting(types, { minRam: 5000, arch: 'x86_64' })?.type, 'm6i.large')
+    assert.equal(firstFitting(types, { arch: 'x86_64' })?.type, 't2.small')
+    assert.equal(firstFitting(types, { arch: 'arm64' })?.type, 'a1.medium')
+    assert.equal(firstFitting(types, { minCores: 2, arch: 'arm64' })?.type, 't4g.small')
+    assert.equal(firstFitting(types, { minRam: 10_000_000, arch: 'x86_64' }), undefined)
+    // The rule holds for any catalog: the pick fits, and no fitting type comes before it.
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            type: fc.stringMatching(/^[a-z]{1,3}[0-9][a-z]?\.[a-z0-9]{1,8}$/),
+            vcpus: fc.integer({ min: 1, max: 192 }),
+            memory: fc.integer({ min: 256, max: 1 << 20 }),
+            architectures: fc.subarray(['x86_64', 'arm64', 'i386'], { minLength: 1 }),
+            burstable: fc.boolean(),
+          }),
+        ),
+        fc.integer({ min: 0, max: 1 << 20 }),
+        fc.integer({ min: 0, max: 192 }),
+        (catalog, minRam, minCores) => {
+          const pick = firstFitting(catalog, { minRam, minCores, arch: 'arm64' })
+          const fits = catalog.filter(
+            (c) => c.memory >= minRam && c.vcpus >= minCores && c.architectures.includes('arm64'),
+          )
+          if (!pick) return fits.length === 0
+          return fits.includes(pick) && fits.every((c) => typeOrder(pick, c) <= 0)
+        },
+      ),
+    )
   })
 
-  it('knows Graviton instance types run arm64', () => {
-    for (const type of ['t4g.micro', 'm7gd.large', 'c7gn.xlarge', 'g5g.xlarge', 'im4gn.large']) {
-      assert.equal(architectureOf(type), 'arm64', type)
-    }
-    for (const type of ['t3.micro', 'm6i.large', 'g5.xlarge', 'g4dn.xlarge', 'inf2.xlarge', 'c5n.large']) {
-      assert.equal(architectureOf(type), 'x86_64', type)
-    }
+  it('looks for arm64 images for types that run arm64 only, Graviton a1 included', () => {
+    const info = (architectures: string[]) => ({
+      type: 'x',
+      vcpus: 1,
+      memory: 1,
+      architectures,
+      burstable: false,
+    })
+    assert.equal(imageArchitecture(info(['arm64'])), 'arm64')
+    assert.equal(imageArchitecture(info(['x86_64'])), 'x86_64')
+    assert.equal(imageArchitecture(info(['i386', 'x86_64'])), 'x86_64')
   })
 })
