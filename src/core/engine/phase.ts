@@ -9,7 +9,7 @@ import type { ActionResult, NodePhaseResult, NodeStatus } from '../model/results
 import { TransportError } from '../transport/types.js'
 import { bootstrapEpilogue, bootstrapPrologue } from './bootstrap.js'
 import type { EngineOptions } from './options.js'
-import { type NodeSession, needsSudo } from './session.js'
+import { type NodeSession, needsSudo, switchesToAdmin } from './session.js'
 
 /** Shared by every node of a run: what the settings phase published, and who is in the run. */
 export interface RunShared {
@@ -100,7 +100,8 @@ async function planNode(session: NodeSession, phase: string, options: EngineOpti
   const own = group.phases[phase]
   if (own?.length)
     batches.push({ source: `groups.${group.name}.phases.${phase}`, actions: own, templateData: baseTemplate })
-  if (phase === 'bootstrap')
+  // The marker is written here only when no admin login is to be proven first (see switchToAdmin).
+  if (phase === 'bootstrap' && !switchesToAdmin(session))
     batches.push({ source: 'bootstrap', actions: bootstrapEpilogue(node), templateData: baseTemplate })
 
   const prepared: Action[] = []

@@ -147,7 +147,8 @@ async function run(command: 'lift' | 'converge', options: EngineOptions): Promis
                   },
                   (error: Error) => {
                     failures++
-                    const message = `cannot log in as the admin user: ${error.message}`
+                    session.bootstrapped = false
+                    const message = `${error.message}; bootstrap is not recorded on the node, so the next converge runs it again`
                     recordFailure(session, 'bootstrap', message, Date.now() - started, options, states)
                   },
                 )

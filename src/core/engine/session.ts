@@ -1,3 +1,4 @@
+import { shq } from '../actions/quote.js'
 import { FACTS_SCRIPT, parseFacts } from '../facts/index.js'
 import type { GroupSpec } from '../model/group.js'
 import type { Facts, Node } from '../model/node.js'
@@ -64,16 +65,46 @@ export async function openSession(session: NodeSession, options: ConnectOptions)
   } catch (error) {
     const authRefused = error instanceof TransportError && error.kind === 'auth'
     if (!authRefused || !second || second === first) throw error
-    Object.assign(session, await open(session, second, options), { user: second })
+    const opened = await open(session, second, options)
+    // A bootstrapped node has its admin login: falling back to another one would hide that it broke.
+    if (opened.bootstrapped && first === admin) {
+      await opened.connection.close().catch(() => {})
+      throw new TransportError(
+        `the node is bootstrapped (${bootstrapMarker(session.node)} is there), but logging in as its admin user "${admin}" failed: ${(error as Error).message}; Forklift does not fall back to "${second}" (mend the admin login, or remove the marker to bootstrap it again)`,
+        'auth',
+      )
+    }
+    Object.assign(session, opened, { user: second })
   }
 }
 
-/** After bootstrap created the admin login, switch the session to it when it logged in as another user. */
-export async function switchToAdmin(session: NodeSession, options: ConnectOptions): Promise<void> {
+/** Whether bootstrap ends by logging in again, as the admin login it created. */
+export function switchesToAdmin(session: NodeSession): boolean {
   const admin = session.group.node.login.user
-  if (!admin || admin === session.user || session.node.transport !== 'ssh') return
+  return Boolean(admin) && admin !== session.user && session.node.transport === 'ssh'
+}
+
+/**
+ * After bootstrap created the admin login, switch the session to it when it logged in as another
+ * user, and only then record the bootstrap on the node, through that login (and its sudo).
+ */
+export async function switchToAdmin(session: NodeSession, options: ConnectOptions): Promise<void> {
+  if (!switchesToAdmin(session)) return
+  const admin = session.group.node.login.user!
   await session.connection?.close().catch(() => {})
-  Object.assign(session, await open(session, admin, options), { user: admin })
+  session.connection = undefined
+  const opened = await open(session, admin, options).catch((error: Error) => {
+    throw new Error(`cannot log in as the admin user "${admin}": ${error.message}`)
+  })
+  Object.assign(session, opened, { user: admin })
+  const marker = bootstrapMarker(session.node)
+  const folder = marker.slice(0, marker.lastIndexOf('/'))
+  const script = `mkdir -p ${shq(folder)} && chmod 755 ${shq(folder)} && printf 'bootstrapped by forklift\\n' > ${shq(marker)} && chmod 644 ${shq(marker)}\n`
+  const result = await session.connection!.run(script, { sudo: needsSudo(session) })
+  if (result.code !== 0)
+    throw new Error(
+      `as the admin user "${admin}", cannot write ${marker}: ${result.stderr.trim() || `exit ${result.code}`}`,
+    )
 }
 
 /** Whether scripts on this node run through sudo. */
