@@ -11,7 +11,7 @@ export interface ProcessOptions {
   /** The whole environment of the process (not merged with this one's). */
   env?: NodeJS.ProcessEnv
   /** Written to its stdin, which is then closed (closed at once without it). */
-  input?: string
+  input?: string | Uint8Array
   onSpawn?: (pid: number) => void
   /** Called with stdout as it arrives. */
   onStdout?: (chunk: string) => void

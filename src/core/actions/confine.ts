@@ -6,13 +6,19 @@ import { ActionError } from './validate.js'
 /** A node whose files live in a folder of this machine. */
 export interface FolderNode {
   name: string
-  /** Absolute; `/` (or none) means the node is the whole machine and nothing is confined. */
+  /** Absolute; none means the node is the whole machine. */
   root?: string
 }
 
-/** Whether the node's actions are confined to a folder (it has a root other than `/`). */
+/**
+ * Whether the node's actions are confined to a folder: whenever it has a root, whatever the root
+ * (confinement is off only when no root is asked for). A root that is not an absolute path is an error.
+ */
 export function isFolderNode(node: FolderNode): node is FolderNode & { root: string } {
-  return node.root !== undefined && posix.resolve(node.root) !== '/'
+  if (node.root === undefined) return false
+  if (!node.root.startsWith('/'))
+    throw new ActionError(`node ${node.name}'s root ${JSON.stringify(node.root)} is not an absolute path`)
+  return true
 }
 
 /**

@@ -143,14 +143,15 @@ _mv; }`,
   },
 
   // Line LN present or absent in P, matched by ERE LR (or equal to LN); atomic rewrite through awk.
+  // Every comparison is of strings (`""` appended): awk compares numeric-looking strings as numbers.
   line: {
     needs: ['cls', 'mv', 'cur'],
     code: sh`
-_lawk='BEGIN{l=ENVIRON["L"];r=ENVIRON["R"];a=ENVIRON["A"]}
-{m=(r!="")?($0~r):($0==l)}
+_lawk='BEGIN{l=ENVIRON["L"]"";r=ENVIRON["R"]"";a=ENVIRON["A"]""}
+{t=$0"";m=(r!="")?(t~r):(t==l)}
 a=="absent"{if(m){c=1;next}print;next}
-m&&!d{d=1;if($0!=l)c=1;print l;next}
-$0==l{s=1}
+m&&!d{d=1;if(t!=l)c=1;print l;next}
+t==l{s=1}
 {print}
 END{if(a!="absent"&&!d&&!s){print l;c=1};exit c?10:0}'
 _line(){ [ ! -L "$P" ] || P=$(readlink -f "$P")
@@ -282,9 +283,9 @@ _c latest; _xn apk _ak add -u $PK; }`,
   // passwd and group entries (getent where it exists, the files otherwise).
   ent: {
     code: sh`
-_pw(){ _pe=$(getent passwd "$1" 2>/dev/null) || _pe=$(G=$1 awk -F: '$1==ENVIRON["G"]' /etc/passwd); [ -n "$_pe" ] || return 1
+_pw(){ _pe=$(getent passwd "$1" 2>/dev/null) || _pe=$(G=$1 awk -F: '$1""==ENVIRON["G"]""' /etc/passwd); [ -n "$_pe" ] || return 1
 _ph=$\{_pe#*:*:*:*:*:}; _ps=$\{_ph#*:}; _ph=$\{_ph%%:*}; }
-_ge(){ _gl=$(getent group "$1" 2>/dev/null) || _gl=$(G=$1 awk -F: '$1==ENVIRON["G"]' /etc/group); [ -n "$_gl" ]; }
+_ge(){ _gl=$(getent group "$1" 2>/dev/null) || _gl=$(G=$1 awk -F: '$1""==ENVIRON["G"]""' /etc/group); [ -n "$_gl" ]; }
 _has(){ command -v "$1" >/dev/null 2>&1; }`,
   },
 

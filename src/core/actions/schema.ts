@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { closest, describeValue, expecting } from '../config/issues.js'
+import { type PortableRegex, parseRegex, RegexError } from './regex.js'
 
 // The one definition of what an action may be: forklift.yaml is checked against it when it is
 // loaded, `forklift schema` prints it, the Action types come from it, and every action a crate
@@ -203,10 +204,34 @@ const lineAction = z
     match: line()
       .min(1)
       .optional()
-      .describe('Extended regex; a matching line is replaced (or removed when absent)'),
+      .describe(
+        'Portable extended regex (POSIX ERE, C locale); the first matching line is replaced (every one removed when absent)',
+      ),
     state: presence.optional(),
   })
   .strict()
+  .superRefine((a, ctx) => {
+    if (a.match === undefined) return
+    let regex: PortableRegex
+    try {
+      regex = parseRegex(a.match)
+    } catch (error) {
+      if (!(error instanceof RegexError)) throw error
+      ctx.addIssue({
+        code: 'custom',
+        path: ['match'],
+        message: `not a portable extended regex: ${error.message}`,
+      })
+      return
+    }
+    // A line its own match does not select would replace the next matching line on every run.
+    if (a.state !== 'absent' && !regex.bytes.test(Buffer.from(a.line, 'utf8').toString('latin1')))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['match'],
+        message: '`line` must match `match`, else every run replaces one more matching line',
+      })
+  })
 
 const pkg = z
   .object({

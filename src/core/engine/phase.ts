@@ -37,7 +37,7 @@ async function planNode(session: NodeSession, phase: string, options: EngineOpti
     group: node.group,
     address: node.address,
     provider: node.provider,
-    ...(node.root ? { root: node.root } : {}),
+    ...(node.root !== undefined ? { root: node.root } : {}),
     ...(node.tags ? { tags: node.tags } : {}),
     facts: session.facts!,
   }

@@ -13,7 +13,7 @@ export type ConnectOptions = SshOptions
 /** Open a connection to a node with the transport it names. */
 export async function connect(node: Node, options: ConnectOptions): Promise<Connection> {
   if (node.transport === 'local') {
-    return connectLocal({ name: node.name, ...(node.root ? { root: node.root } : {}) })
+    return connectLocal({ name: node.name, ...(node.root !== undefined ? { root: node.root } : {}) })
   }
   // ssh2 (~60 ms of loading) only for runs that reach a node over SSH.
   const { connectSsh } = await import('./ssh.js')

@@ -34,8 +34,8 @@ export async function connectLocal(target: LocalTarget = {}): Promise<Connection
       const [command, args] = sudo ? ['sudo', ['-n', '/bin/sh', '-s']] : ['/bin/sh', ['-s']]
       // Its own process group, so an abort ends the script's children too, not just the shell.
       const child = spawn(command as string, args as string[], {
-        ...(target.root ? { cwd: target.root } : {}),
-        env: { ...process.env, ...(target.root ? { FORKLIFT_ROOT: target.root } : {}) },
+        ...(target.root !== undefined ? { cwd: target.root } : {}),
+        env: { ...process.env, ...(target.root !== undefined ? { FORKLIFT_ROOT: target.root } : {}) },
         stdio: ['pipe', 'pipe', 'pipe'],
         detached: true,
       })

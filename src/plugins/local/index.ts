@@ -6,6 +6,7 @@ const settingsSchema = z
   .object({
     root: z
       .string()
+      .min(1, 'an empty root would mean this machine itself; leave `root` out for that')
       .optional()
       .describe(
         'Folder that holds one sub-folder per node, whose actions stay inside it; without it the only node is this machine itself.',

@@ -17,7 +17,7 @@ interface Marker {
 
 /** The local provider: folder nodes under `root`, or this machine as the single node. */
 export function createLocalProvider(context: ProviderContext, settings: LocalSettings): Provider {
-  if (!settings.root) return machineProvider(context, settings)
+  if (settings.root === undefined) return machineProvider(context, settings)
   const root = localPath(context.projectDir, settings.root)
 
   const folderNode = (dir: string, marker: Marker): Node => ({

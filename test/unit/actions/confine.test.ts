@@ -99,12 +99,22 @@ describe('folder nodes: actions stay in the folder', () => {
     )
   })
 
-  it('leaves a node that is the whole machine, or has no folder, alone', () => {
+  it('leaves only a node without a root alone: any root confines, an empty or relative one is an error', () => {
     const all = [a.file('/etc/motd'), a.package('nginx'), a.symlink('/a', { target: '../../b' })]
-    for (const whole of [{ name: 'box' }, { name: 'box', root: '/' }, { name: 'box', root: '//' }]) {
-      assert.equal(isFolderNode(whole), false)
-      assert.equal(confineToFolder(all, whole), all)
+    assert.equal(isFolderNode({ name: 'box' }), false)
+    assert.equal(confineToFolder(all, { name: 'box' }), all)
+    for (const slash of ['/', '//']) {
+      assert.equal(isFolderNode({ name: 'box', root: slash }), true)
+      assert.throws(
+        () => confineToFolder(all, { name: 'box', root: slash }),
+        /a package action would change this machine/,
+      )
     }
+    for (const bad of ['', '.', 'nodes/web-1'])
+      assert.throws(
+        () => isFolderNode({ name: 'box', root: bad }),
+        /node box's root .* is not an absolute path/,
+      )
     assert.equal(isFolderNode(node), true)
     // The input is not changed.
     const file = a.file('/etc/motd')

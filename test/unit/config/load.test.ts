@@ -126,6 +126,26 @@ groups:
     }
   })
 
+  it('root: "" is refused (it would mean this machine), naming the key', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'forklift-root-'))
+    try {
+      const file = join(dir, 'forklift.yaml')
+      await writeFile(
+        file,
+        "providers:\n  box: { type: local, settings: { root: '' } }\ngroups:\n  web: { provider: box, count: 1 }\n",
+      )
+      await assert.rejects(loadConfig(file, { providerTypes, env: {} }), (error: ConfigError) => {
+        assert.match(
+          error.message,
+          /^.*forklift\.yaml:2:\d+: providers\.box\.settings\.root: .*leave `root` out/,
+        )
+        return true
+      })
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
   it('a minimal config: project named after its folder, default crate path, implicit local provider', async () => {
     const config = await loadConfig(good('minimal.yaml'), { providerTypes, env: {} })
     assert.equal(config.project, 'good')
