@@ -20,7 +20,12 @@ export const runFlags = {
     description: 'Run checks only: change nothing, show what would change',
     default: false,
   }),
-  concurrency: Flags.integer({ description: 'Nodes worked on at once', default: 10, min: 1 }),
+  concurrency: Flags.integer({
+    description: 'Nodes worked on at once (1–1000)',
+    default: 10,
+    min: 1,
+    max: 1000,
+  }),
   batch: Flags.string({ description: 'Rolling work: run each phase on N nodes (or N%) at a time' }),
   'max-fail': Flags.integer({
     description: 'Start nothing new once more than this percentage of nodes failed (the rest: skipped)',
@@ -37,6 +42,11 @@ export const runFlags = {
     description: 'Trust and record host keys seen for the first time',
     default: false,
   }),
-  'connect-timeout': Flags.integer({ description: 'SSH connect timeout in seconds', default: 10, min: 1 }),
+  'connect-timeout': Flags.integer({
+    description: 'SSH connect timeout in seconds (1–3600)',
+    default: 10,
+    min: 1,
+    max: 3600,
+  }),
   verbose: Flags.boolean({ char: 'v', description: 'Show every action', default: false }),
 }

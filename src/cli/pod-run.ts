@@ -29,8 +29,18 @@ export const podRunFlags = {
     multiple: true,
     multipleNonGreedy: true,
   }),
-  timeout: Flags.integer({ description: 'Wall-clock limit of the call, in seconds', default: 30, min: 1 }),
-  heap: Flags.integer({ description: 'Heap limit of the pod, in MB', default: 512, min: 16 }),
+  timeout: Flags.integer({
+    description: 'Wall-clock limit of the call, in seconds (1–86400)',
+    default: 30,
+    min: 1,
+    max: 86400,
+  }),
+  heap: Flags.integer({
+    description: 'Heap limit of the pod, in MB (16–65536)',
+    default: 512,
+    min: 16,
+    max: 65536,
+  }),
   json: Flags.boolean({ description: 'Print the value as JSON' }),
 }
 

@@ -1,7 +1,8 @@
-import { isCollection, isScalar, parseDocument } from 'yaml'
+import { isCollection, isScalar, parseDocument, visit } from 'yaml'
 import { ConfigError } from './errors.js'
 import { isPlainObject } from './issues.js'
 import { resolveSecrets, secretTag } from './secrets.js'
+import { forbiddenKey } from './yaml.js'
 
 export { createRedactor } from './secrets.js'
 
@@ -46,6 +47,8 @@ export function parseSetArgument(argument: string, env: NodeJS.ProcessEnv = proc
     })
   }
   const [, key, raw] = match as unknown as [string, string, string]
+  const forbidden = key.split('.').map(forbiddenKey).find(Boolean)
+  if (forbidden) throw new ConfigError({ file: where, message: forbidden })
   const doc = parseDocument(raw, { customTags: [secretTag] })
   if (doc.errors.length || doc.warnings.some((w) => w.code === 'TAG_RESOLVE_FAILED')) {
     const problem = doc.errors[0]?.message ?? doc.warnings[0]!.message
@@ -60,6 +63,18 @@ export function parseSetArgument(argument: string, env: NodeJS.ProcessEnv = proc
   const comment = doc.comment || doc.commentBefore || contents?.comment || contents?.commentBefore
   const typed =
     !comment && (contents === null || isScalar(contents) || (isCollection(contents) && contents.flow))
+  if (typed) {
+    let problem: string | undefined
+    visit(doc, {
+      Pair(_, pair) {
+        problem ??= forbiddenKey(isScalar(pair.key) ? pair.key.value : undefined)
+      },
+      Alias() {
+        problem ??= 'aliases are not read in --set values'
+      },
+    })
+    if (problem) throw new ConfigError({ file: where, message: problem })
+  }
   const resolved = resolveSecrets(typed ? doc.toJS() : raw, env)
   if (resolved.problems.length) throw new ConfigError({ file: where, message: resolved.problems[0]!.message })
   return { path: key.split('.'), value: resolved.value, secrets: resolved.secrets }

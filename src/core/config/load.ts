@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises'
 import { basename, dirname } from 'node:path'
 import type { z } from 'zod'
 import type { CrateUse, GroupSpec } from '../model/group.js'
@@ -12,6 +11,7 @@ import {
 } from './environment.js'
 import { ConfigError, type ConfigIssue, sortIssues } from './errors.js'
 import { closest, errorMap, explainIssues, formatPath, isPlainObject, toConfigIssues } from './issues.js'
+import { readConfigText } from './read.js'
 import { configSchema, environmentSchema, type GroupConfig } from './schema.js'
 import { createRedactor, resolveSecrets } from './secrets.js'
 import { type ParsedYaml, parseYaml } from './yaml.js'
@@ -156,8 +156,9 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
 
 async function readConfigFile(file: string, path: string): Promise<string> {
   try {
-    return await readFile(path, 'utf8')
+    return await readConfigText(file, path)
   } catch (error) {
+    if (error instanceof ConfigError) throw error
     const code = (error as NodeJS.ErrnoException).code
     if (code === 'ENOENT') {
       throw new ConfigError({
@@ -289,8 +290,9 @@ async function loadEnvFile(
 ): Promise<{ environment: Environment; secrets: string[] }> {
   let text: string
   try {
-    text = await readFile(localPath(process.cwd(), file), 'utf8')
+    text = await readConfigText(file, localPath(process.cwd(), file), 'the --env file')
   } catch (error) {
+    if (error instanceof ConfigError) throw error
     const code = (error as NodeJS.ErrnoException).code
     throw new ConfigError({
       file,

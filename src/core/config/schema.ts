@@ -34,6 +34,9 @@ const settingsMap = z.record(z.string(), z.unknown(), expecting('a map'))
 const wholeNumber = (min: number, phrase = `a whole number ≥ ${min}`) =>
   z.int(expecting(phrase)).min(min, expecting(phrase))
 
+/** More nodes than this in one group is a typo, not a plan. */
+export const MAX_COUNT = 1000
+
 const port = z
   .int(expecting('a port number (1–65535)'))
   .min(1, expecting('a port number (1–65535)'))
@@ -101,6 +104,7 @@ export const groupSchema = z
   .object({
     provider: text.describe('A key of `providers`, or `local` for this machine'),
     count: wholeNumber(0)
+      .max(MAX_COUNT, expecting(`a whole number from 0 to ${MAX_COUNT}`))
       .optional()
       .describe(
         'Desired number of nodes: converge creates or destroys to match. Required when the provider creates nodes; without it the group is the nodes its provider lists',

@@ -39,6 +39,16 @@ export interface ParsedYaml {
 
 const KNOWN_TAGS = ['!secret']
 
+/** Keys that would reach an object's prototype once the data is copied into plain objects. */
+export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype'])
+
+/** Why a key may not be used, or undefined when it may. */
+export function forbiddenKey(key: unknown): string | undefined {
+  return typeof key === 'string' && FORBIDDEN_KEYS.has(key)
+    ? `the key "${key}" is not allowed (it would reach JavaScript's object prototypes)`
+    : undefined
+}
+
 /** Parse YAML text with forklift's tags; a syntax error becomes a ConfigError at its line and column. */
 export function parseYaml(text: string, file: string): ParsedYaml {
   const lineCounter = new LineCounter()
@@ -59,17 +69,25 @@ export function parseYaml(text: string, file: string): ParsedYaml {
     throw new ConfigError({ file, line, column, message })
   }
 
+  const fail = (at: number | undefined, message: string): never => {
+    const [line, column] = positionOf(lineCounter, at ?? 0)
+    throw new ConfigError({ file, line, column, message })
+  }
   visit(doc, {
-    Alias(_, node) {
-      if (node.resolve(doc) === undefined) {
-        const [line, column] = positionOf(lineCounter, node.range?.[0] ?? 0)
-        throw new ConfigError({
-          file,
-          line,
-          column,
-          message: `invalid YAML: no anchor &${node.source} before this alias`,
-        })
-      }
+    Alias(_, node, path) {
+      const target = node.resolve(doc)
+      if (target === undefined)
+        fail(node.range?.[0], `invalid YAML: no anchor &${node.source} before this alias`)
+      if (path.includes(target as never))
+        fail(
+          node.range?.[0],
+          `invalid YAML: the alias *${node.source} sits inside its own anchor &${node.source} (a cycle)`,
+        )
+    },
+    Pair(_, pair) {
+      const key = isScalar(pair.key) ? pair.key.value : undefined
+      const problem = forbiddenKey(key)
+      if (problem) fail((pair.key as Node).range?.[0], problem)
     },
   })
   let data: unknown

@@ -1,5 +1,6 @@
-import { readFile } from 'node:fs/promises'
 import type { z } from 'zod'
+import { ConfigError } from '../../core/config/errors.js'
+import { readConfigText } from '../../core/config/read.js'
 import type { Node } from '../../core/model/node.js'
 import { localPath } from '../../core/paths.js'
 import type { Provider, ProviderContext } from '../../core/providers/types.js'
@@ -34,7 +35,8 @@ export function createNodeListProvider(context: ProviderContext, settings: Setti
     }
     if (settings.inventory) {
       const file = localPath(context.projectDir, settings.inventory)
-      const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+      const text = await readConfigText(file, file, 'the inventory').catch((error: NodeJS.ErrnoException) => {
+        if (error instanceof ConfigError) throw error
         throw new Error(
           `providers.${context.name}.settings.inventory: cannot read ${file}: ${error.code ?? error.message}`,
         )
