@@ -53,6 +53,7 @@ function matchFor(line: string, how: number): string {
     case 2:
       return `^${escapeRegex(line)}$`
     default:
+      if (line === '') return '^$|^[0-9]+$'
       return /^[0-9]/.test(line) ? '^[[:digit:]]{1,3}' : `^(${escapeRegex(line)}|[0-9]+)$`
   }
 }
