@@ -108,6 +108,8 @@ class Parser {
     else return atom
     if (c !== '{') this.at++
     if (atom.kind === 'bol' || atom.kind === 'eol') this.fail(`"${c}" repeats an anchor`)
+    // glibc's matcher (busybox awk) and mawk disagree on `(a|^ )+x`
+    if (hasAnchor(atom)) this.fail(`"${c}" repeats a group holding ^ or $, which awks read differently`)
     const next = this.source[this.at]
     if (next !== undefined && '*+?{'.includes(next))
       this.fail(`"${next}" repeats a repetition, which awks read differently (use parentheses)`)
@@ -212,6 +214,12 @@ class Parser {
     const code = c.charCodeAt(0)
     if (code < 0x20 || code > 0x7e) this.fail('only printable ASCII characters may stand inside [ ]')
   }
+}
+
+function hasAnchor(node: Node): boolean {
+  if (node.kind === 'bol' || node.kind === 'eol') return true
+  if (node.kind === 'alt') return node.branches.some((branch) => branch.some(hasAnchor))
+  return node.kind === 'rep' && hasAnchor(node.atom)
 }
 
 function toAwk(node: Node, top = false): string {

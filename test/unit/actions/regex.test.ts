@@ -26,6 +26,7 @@ describe('match: a portable extended regex', () => {
       ['a{999}', /up to 255/],
       ['a{', /starts no repetition/],
       ['^*', /repeats an anchor/],
+      ['(a|^ )+x', /repeats a group holding \^ or \$/],
       ['a\tb', /control character/],
       ['(a{255}){255}', /too long once written out/],
     ] as const) {
@@ -123,7 +124,14 @@ describe('match: a portable extended regex', () => {
       if (!requireTools(t, awk[0]!)) return
       await fc.assert(
         fc.asyncProperty(regex, lines, async (source, sample) => {
-          const parsed = parseRegex(source)
+          let parsed: ReturnType<typeof parseRegex>
+          try {
+            parsed = parseRegex(source)
+          } catch (error) {
+            // Refused as not portable: nothing reaches awk.
+            if (error instanceof RegexError) return
+            throw error
+          }
           const input = Buffer.from(`${sample.join('\n')}\n`, 'latin1')
           const run = await runProcess(awk[0]!, [...awk.slice(1), '{ print ($0 ~ ENVIRON["R"]) ? 1 : 0 }'], {
             input,
