@@ -1,6 +1,10 @@
 // Wall time of `forklift converge` creating 3 EC2 instances against the local EC2 endpoint (real SDK,
-// real rootfs SSH nodes), and how much of it is waiting: the waiter until `running` and SSH readiness.
+// real rootfs SSH nodes), and how much of it is waiting: until `running` and SSH readiness. Each
+// round converges twice on fresh endpoints: as EC2 at its most prompt (the reference), and with
+// eventual consistency and late console keys switched on (each new thing unknown to the first
+// --consistency-calls calls naming it, the console without keys for --console-late-calls reads).
 // Run: npx tsc -p . && node dist/bench/ec2-converge.js [--pending-ms 300] [--rounds 3]
+//      [--consistency-calls 3] [--console-late-calls 10]
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -10,7 +14,12 @@ import { startRootfsEc2Endpoint } from '../test/support/ec2/rootfs-launcher.js'
 import { generateKey } from '../test/support/keys.js'
 
 const { values } = parseArgs({
-  options: { 'pending-ms': { type: 'string', default: '300' }, rounds: { type: 'string', default: '3' } },
+  options: {
+    'pending-ms': { type: 'string', default: '300' },
+    rounds: { type: 'string', default: '3' },
+    'consistency-calls': { type: 'string', default: '3' },
+    'console-late-calls': { type: 'string', default: '10' },
+  },
 })
 const pendingMs = Number(values['pending-ms'])
 const rounds = Number(values.rounds)
@@ -29,8 +38,16 @@ interface Round {
   secondConvergeMs: number
 }
 
-async function round(index: number): Promise<Round> {
-  const endpoint = await startRootfsEc2Endpoint({ pendingMs })
+async function round(index: number, strict: boolean): Promise<Round> {
+  const endpoint = await startRootfsEc2Endpoint({
+    pendingMs,
+    ...(strict
+      ? {
+          consistencyCalls: Number(values['consistency-calls']),
+          consoleLateCalls: Number(values['console-late-calls']),
+        }
+      : {}),
+  })
   const dir = await mkdtemp(join(tmpdir(), 'forklift-bench-ec2-'))
   try {
     await generateKey(join(dir, 'id_ed25519'))
@@ -79,23 +96,34 @@ if (process.getuid?.() !== 0) {
   console.error('ec2-converge: needs root (rootfs SSH nodes)')
   process.exit(0)
 }
-const results: Round[] = []
-for (let i = 0; i < rounds; i++) results.push(await round(i))
-const median = (pick: (r: Round) => number) => {
+const prompt: Round[] = []
+const strict: Round[] = []
+// Alternated, so that a machine busier at one moment weighs on both alike.
+for (let i = 0; i < rounds; i++) {
+  prompt.push(await round(i, false))
+  strict.push(await round(i, true))
+}
+const median = (results: Round[], pick: (r: Round) => number) => {
   const sorted = results.map(pick).sort((a, b) => a - b)
   return Math.round(sorted[Math.floor(sorted.length / 2)]!)
 }
+const medians = (results: Round[]) => ({
+  converge: median(results, (r) => r.convergeMs),
+  waiter: median(results, (r) => r.waiterMs),
+  sshReadiness: median(results, (r) => r.sshMs),
+  secondConverge: median(results, (r) => r.secondConvergeMs),
+})
+const rows = (results: Round[]) =>
+  results.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Math.round(v)])))
 const summary = {
   bench: 'ec2-converge',
   instances: 3,
   pendingMs,
   rounds,
-  medianMs: {
-    converge: median((r) => r.convergeMs),
-    waiter: median((r) => r.waiterMs),
-    sshReadiness: median((r) => r.sshMs),
-    secondConverge: median((r) => r.secondConvergeMs),
-  },
-  rounds_ms: results.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Math.round(v)]))),
+  consistencyCalls: Number(values['consistency-calls']),
+  consoleLateCalls: Number(values['console-late-calls']),
+  medianMs: { reference: medians(prompt), consistencyAndLateKeys: medians(strict) },
+  convergeRatio: Number((medians(strict).converge / medians(prompt).converge).toFixed(2)),
+  rounds_ms: { reference: rows(prompt), consistencyAndLateKeys: rows(strict) },
 }
 console.log(JSON.stringify(summary, null, 2))

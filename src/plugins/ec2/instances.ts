@@ -35,6 +35,12 @@ export function hostKeysTagValue(fingerprints: string[]): string {
 export const NO_HOST_KEYS = 'none'
 
 /**
+ * The host-keys tag value when cloud-init printed no keys in time and the run trusted the key on
+ * first use (--accept-new-host-keys): later runs check it against the known_hosts it went to.
+ */
+export const UNVERIFIED_HOST_KEYS = 'unverified'
+
+/**
  * Whether an interrupted create left a member unfinished: still pending, without its Name, or its
  * host keys never looked for (the last step of a create).
  */

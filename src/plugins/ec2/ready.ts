@@ -19,6 +19,7 @@ import {
   missingNames,
   NO_HOST_KEYS,
   TAG,
+  UNVERIFIED_HOST_KEYS,
 } from './instances.js'
 import { waitForSsh } from './ssh-ready.js'
 
@@ -243,7 +244,7 @@ async function consoleText(r: Readiness, id: string, signal?: AbortSignal): Prom
  * its last stage, minutes after sshd may answer: the console is read until they appear or cloud-init
  * says it finished, for `hostKeyTimeoutMs`. Finished without keys records `none` (never looked for
  * again). Still running when the time is up fails the node, unless the run trusts new host keys
- * (--accept-new-host-keys): then a warning says its key is trusted on first use.
+ * (--accept-new-host-keys): then a warning says its key is trusted on first use, recorded `unverified`.
  */
 async function attachHostKeys(r: Readiness, node: Node, signal?: AbortSignal): Promise<void> {
   const label = `${node.name} (${node.id})`
@@ -265,7 +266,7 @@ async function attachHostKeys(r: Readiness, node: Node, signal?: AbortSignal): P
       },
     )
   }
-  const trustOrFail = (why: string) => {
+  const trustOrFail = async (why: string, recorded: boolean) => {
     if (!r.acceptNewHostKeys) {
       throw new Error(
         `${label}: ${why}; run again to keep waiting (the next run takes it up), raise the provider setting \`host-key-timeout\`, or run with --accept-new-host-keys to trust its host key on first use`,
@@ -274,6 +275,8 @@ async function attachHostKeys(r: Readiness, node: Node, signal?: AbortSignal): P
     r.warn(
       `${label}: ${why}; its host key is trusted on first use (--accept-new-host-keys), without verification`,
     )
+    // Later runs check the key against the known_hosts it was recorded in, without waiting again.
+    if (recorded) await record(UNVERIFIED_HOST_KEYS)
   }
   const deadline = Date.now() + r.hostKeyTimeoutMs
   for (let attempt = 0; ; attempt++) {
@@ -284,7 +287,7 @@ async function attachHostKeys(r: Readiness, node: Node, signal?: AbortSignal): P
     } catch (error) {
       if (signal?.aborted) throw error
       // Not recorded: a console that cannot be read now (a missing permission, say) is tried again next run.
-      return trustOrFail(`its console output cannot be read (${failureReason(error)})`)
+      return trustOrFail(`its console output cannot be read (${failureReason(error)})`, false)
     }
     const fingerprints = consoleHostKeyFingerprints(text)
     if (fingerprints.length > 0) {
@@ -300,6 +303,7 @@ async function attachHostKeys(r: Readiness, node: Node, signal?: AbortSignal): P
     if (Date.now() >= deadline) {
       return trustOrFail(
         `cloud-init printed no SSH host keys on its console within ${r.hostKeyTimeoutMs / 1000} s`,
+        true,
       )
     }
   }

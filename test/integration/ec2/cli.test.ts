@@ -328,3 +328,106 @@ groups:${group('web', 3)}${group('api', 3)}${group('jobs', 3)}
     assert.equal(members('web').length, 1)
   })
 })
+
+describe('converge with the ec2 provider: late host keys and changed ports, through the CLI', () => {
+  let e: Ec2Endpoint
+  let dir: string
+  let env: NodeJS.ProcessEnv
+  let skip = false
+  const yaml = (ports: number[]) => `name: late
+providers:
+  aws:
+    type: ec2
+    settings: { region: us-east-1, waiter-delay: 0.05, ssh-timeout: 30, host-key-timeout: 0.3 }
+groups:
+  slow:
+    provider: aws
+    count: 1
+    image: { os: debian, version: "12" }
+    network: { inbound-ports: [${ports.join(', ')}] }
+    login:
+      user: forklift
+      identity-file: id_ed25519
+`
+  const converge = (...args: string[]) =>
+    runCli(['converge', '-c', join(dir, 'forklift.yaml'), ...args], { cwd: dir, env })
+
+  before(async (t) => {
+    if (!requireRootfs(t as never)) {
+      skip = true
+      return
+    }
+    // cloud-init never gets to print its keys on these instances' consoles.
+    e = await startRootfsEc2Endpoint({ pendingMs: 100, console: 'unfinished' })
+    dir = await mkdtemp(join(tmpdir(), 'forklift-ec2-cli-late-'))
+    await generateKey(join(dir, 'id_ed25519'))
+    await writeFile(join(dir, 'forklift.yaml'), yaml([80, 443]))
+    env = {
+      ...e.env,
+      XDG_CONFIG_HOME: join(dir, 'xdg'),
+      HOME: dir,
+      SSH_AUTH_SOCK: '',
+      AWS_SHARED_CREDENTIALS_FILE: join(dir, 'none'),
+      AWS_CONFIG_FILE: join(dir, 'none'),
+    }
+  })
+  after(async () => {
+    if (skip) return
+    await e.stop()
+    assert.deepEqual(e.errors, [])
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it('fails the node while its keys are missing; --accept-new-host-keys trusts it on first use, with a warning', async (t) => {
+    if (skip) return t.skip('needs rootfs nodes')
+    const first = await converge('--json')
+    assert.equal(first.code, 1, first.stdout + first.stderr)
+    assert.match(
+      report(first.stdout).groups[0]!.error ?? '',
+      /slow-1 \(i-\S+\): cloud-init printed no SSH host keys on its console within 0\.3 s; .*--accept-new-host-keys/,
+    )
+    const trusted = await converge('--accept-new-host-keys')
+    assert.equal(trusted.code, 0, trusted.stdout + trusted.stderr)
+    assert.match(
+      trusted.stdout + trusted.stderr,
+      /slow-1 \(i-\S+\): cloud-init printed no SSH host keys .*its host key is trusted on first use/,
+    )
+    const [instance] = e.instances('running')
+    assert.equal(instance!.tags['forklift:host-keys'], 'unverified')
+    const check = await instance!.node!.exec!('id -un forklift')
+    assert.equal(check.stdout.trim(), 'forklift', 'bootstrapped')
+    // Later runs need no flag: the key was recorded on first use.
+    const again = await converge('--json')
+    assert.equal(again.code, 0, again.stdout + again.stderr)
+  })
+
+  it('a converge that creates nothing still closes the ports taken out of inbound-ports', async (t) => {
+    if (skip) return t.skip('needs rootfs nodes')
+    const [instance] = e.instances('running')
+    const sg = e.world.securityGroups.get(instance!.securityGroups[0]!.id)!
+    assert.deepEqual(
+      sg.ingress.map((r) => r.fromPort).sort((a, b) => a - b),
+      [22, 80, 443],
+    )
+    await writeFile(join(dir, 'forklift.yaml'), yaml([80]))
+    const dry = await converge('--dry-run', '--json')
+    assert.equal(dry.code, 0, dry.stdout + dry.stderr)
+    assert.deepEqual(
+      sg.ingress.map((r) => r.fromPort).sort((a, b) => a - b),
+      [22, 80, 443],
+      'a dry run closes nothing',
+    )
+    const result = await converge('--json')
+    assert.equal(result.code, 0, result.stdout + result.stderr)
+    assert.deepEqual(report(result.stdout).groups[0]!.created, [])
+    assert.deepEqual(
+      sg.ingress.map((r) => r.fromPort).sort((a, b) => a - b),
+      [22, 80],
+    )
+    // And a group taken to zero takes its security group and key pair with it.
+    const zero = await converge('--count', 'slow=0', '--json')
+    assert.equal(zero.code, 0, zero.stdout + zero.stderr)
+    assert.equal(e.world.securityGroups.has(sg.id), false)
+    assert.equal(e.world.keyPairs.has('forklift-late-slow'), false)
+  })
+})

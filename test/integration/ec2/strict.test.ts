@@ -198,7 +198,12 @@ describe('ec2 strict: eventual consistency and late console keys', () => {
       ),
       warnings.join('\n'),
     )
-    assert.equal(e.world.instances.get(node!.id)!.tags['forklift:host-keys'], undefined)
+    // Not `none` (cloud-init never said it finished): marked as trusted unverified, not looked for again.
+    assert.equal(e.world.instances.get(node!.id)!.tags['forklift:host-keys'], 'unverified')
+    const reads = e.calls.filter((c) => c.action === 'GetConsoleOutput').length
+    const [listed] = await provider.listNodes({ group: 'tofu', ready: true, signal: signal() })
+    assert.equal(listed!.id, node!.id)
+    assert.equal(e.calls.filter((c) => c.action === 'GetConsoleOutput').length, reads)
   })
 })
 
