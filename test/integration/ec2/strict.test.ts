@@ -631,6 +631,17 @@ describe('ec2 strict: errors and choices', () => {
     assert.deepEqual(await starred.provider.listNodes({ group: 'web' }), [])
     const marked = await open(e, {}, { project: 'sh?pping' })
     assert.deepEqual(await marked.provider.listNodes({}), [])
+    // Longer than a tag value may be: one line naming `name`, before EC2 is asked to make anything.
+    const long = await open(e, {}, { project: 'p'.repeat(300) })
+    const before = e.calls.length
+    const tooLong = await rejection(
+      long.provider.createNodes!(groupSpec('web', { login: login() }), 1, signal()),
+    )
+    assert.match(
+      tooLong.message,
+      /\(forklift.yaml `name`\) is longer than the 256 characters of an EC2 tag value/,
+    )
+    assert.equal(e.calls.length, before)
     const accented = await open(e, {}, { project: 'café' })
     const error = await rejection(
       accented.provider.createNodes!(groupSpec('web', { login: login() }), 1, signal()),
