@@ -67,16 +67,20 @@ async function withIncludes(file: string, home: string, depth: number): Promise<
   }
   if (depth > 16) throw new TransportError(`ssh config Include nests too deep at ${file}`, 'other')
   const lines: string[] = []
+  // The Host or Match line whose block we are in: after an included file, ssh goes on in it (or at
+  // the top level, which `Match all` stands for), whatever blocks that file opened.
+  let block = 'Match all'
   for (const line of text.split('\n')) {
     const include = /^\s*Include\s*[=\s]\s*(.+?)\s*$/i.exec(line)
     if (!include) {
+      if (/^\s*(Host|Match)(\s|=)/i.test(line)) block = line
       lines.push(line)
       continue
     }
     for (const pattern of include[1]!.split(/\s+/)) {
       for (const path of await includedFiles(pattern.replace(/^"|"$/g, ''), home)) {
         const inner = await withIncludes(path, home, depth + 1)
-        if (inner !== undefined) lines.push(inner)
+        if (inner !== undefined) lines.push(inner, block.trimStart())
       }
     }
   }
@@ -108,6 +112,119 @@ export function parseProxyJump(value: string): JumpSpec[] {
   })
 }
 
+/** Keywords that may be given many times, every value kept in order (the others: first value wins). */
+const REPEATABLE = new Set([
+  'identityfile',
+  'certificatefile',
+  'localforward',
+  'remoteforward',
+  'dynamicforward',
+  'sendenv',
+])
+
+/** OpenSSH's pattern: `*` any run of characters, `?` exactly one, the rest literal. */
+function matchPattern(pattern: string, text: string): boolean {
+  const source = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replaceAll('*', '.*')
+    .replaceAll('?', '.')
+  return new RegExp(`^${source}$`, 's').test(text)
+}
+
+/** A pattern list: false when a negated pattern (`!p`) matches, else whether any other one does. */
+function matchList(patterns: string[], text: string): boolean {
+  let result = false
+  for (const pattern of patterns) {
+    if (pattern.startsWith('!')) {
+      if (matchPattern(pattern.slice(1), text)) return false
+    } else if (matchPattern(pattern, text)) result = true
+  }
+  return result
+}
+
+type ConfigLine = SSHConfig[number]
+type Directive = ConfigLine & {
+  param: string
+  value: unknown
+  config?: ConfigLine[]
+  criteria?: Record<string, unknown>
+}
+
+const words = (value: unknown): string[] =>
+  Array.isArray(value) ? value.map((v: { val: string }) => v.val) : typeof value === 'string' ? [value] : []
+
+/**
+ * Every keyword's values for `alias`, as OpenSSH's readconf.c computes them: keywords in any case;
+ * `Host` patterns compared with the name as given, case-sensitively; `Match host` and `originalhost`
+ * case-insensitively, `host` seeing HostName (its `%h` expanded) once one is set; `Match user` the
+ * user so far; `exec` is never run (it does not match); a `final` block applies in a second pass.
+ */
+function computeFor(
+  config: SSHConfig,
+  alias: string,
+  explicitUser: string | undefined,
+  localUser: string,
+): Record<string, string[]> {
+  const values: Record<string, string[]> = {}
+  const set = (keyword: string, value: string) => {
+    const key = keyword.toLowerCase()
+    // ssh registers an identity or certificate file once, however often it is named.
+    if (REPEATABLE.has(key)) {
+      values[key] ??= []
+      const list = values[key]
+      if (!(key.endsWith('file') && list.includes(value))) list.push(value)
+    } else values[key] ??= [value]
+  }
+  if (explicitUser) set('user', explicitUser)
+  const host = () =>
+    values.hostname?.[0]?.replace(/%([h%])/g, (_, c: string) => (c === 'h' ? alias : '%')) ?? alias
+  let wantsFinal = false
+  const matches = (criteria: Record<string, unknown>, final: boolean): boolean =>
+    Object.entries(criteria).every(([name, raw]) => {
+      const list = words(raw).flatMap((w) => w.split(','))
+      switch (name.toLowerCase()) {
+        case 'all':
+          return true
+        case 'host':
+          return matchList(
+            list.map((p) => p.toLowerCase()),
+            host().toLowerCase(),
+          )
+        case 'originalhost':
+          return matchList(
+            list.map((p) => p.toLowerCase()),
+            alias.toLowerCase(),
+          )
+        case 'user':
+          return matchList(list, values.user?.[0] ?? localUser)
+        case 'localuser':
+          return matchList(list, localUser)
+        case 'final':
+          wantsFinal = true
+          return final
+        default:
+          return false
+      }
+    })
+  const pass = (final: boolean) => {
+    const apply = (lines: ConfigLine[]) => {
+      for (const line of lines as Directive[]) {
+        if (line.type !== SSHConfig.DIRECTIVE) continue
+        const keyword = line.param.toLowerCase()
+        if (keyword === 'host') {
+          if (matchList(words(line.value), alias)) apply(line.config ?? [])
+        } else if (keyword === 'match') {
+          if (matches(line.criteria ?? {}, final)) apply(line.config ?? [])
+        } else set(keyword, words(line.value).join(' '))
+      }
+    }
+    apply([...config])
+  }
+  pass(false)
+  if (wantsFinal) pass(true)
+  return values
+}
+
 function first(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value
 }
@@ -129,15 +246,16 @@ export function resolveHost(
 ): ResolvedHost {
   const home = env.home ?? homedir()
   const localUser = env.localUser ?? userInfo().username
-  const computed: Record<string, string | string[]> = config
-    ? config.compute(
-        { Host: alias, ...(explicit.user ? { User: explicit.user } : {}) },
-        { ignoreCase: true, matchExec: false },
-      )
-    : {}
+  const computed: Record<string, string[]> = config
+    ? computeFor(config, alias, explicit.user, localUser)
+    : explicit.user
+      ? { user: [explicit.user] }
+      : {}
   const get = (key: string) => first(computed[key])
+  // The name dialled: HostName with `%h` expanded, else the name given; lowercased, as ssh.c does.
   const hostnameRaw = get('hostname')
-  const hostname = hostnameRaw ? hostnameRaw.replaceAll('%h', alias).replaceAll('%%', '%') : alias
+  const expanded = hostnameRaw?.replace(/%([h%])/g, (_, c: string) => (c === 'h' ? alias : '%')) ?? alias
+  const hostname = expanded.toLowerCase()
   const port = explicit.port ?? (get('port') ? Number(get('port')) : 22)
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw new TransportError(`bad Port '${get('port')}' for host ${alias} in ssh config`, 'other')

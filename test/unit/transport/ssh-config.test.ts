@@ -134,3 +134,27 @@ describe('ProxyJump', () => {
     assert.deepEqual(jumpChain(config, resolveHost(config, 'direct', {}, env), env), [])
   })
 })
+
+describe('ssh config as OpenSSH reads it', () => {
+  it('a HostName written Hostname is seen by a later Match host; the host dialled is lowercased', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'forklift-sshcase-'))
+    try {
+      await writeFile(
+        join(dir, 'config'),
+        'Host web-*\n  Hostname %h.example.com\nMatch host *.EXAMPLE.com\n  User deploy\nHost db?\n  Port 2200\n',
+      )
+      const config = await loadSshConfig(join(dir, 'config'), dir)
+      const web = resolveHost(config, 'web-2', {}, { home: dir, localUser: 'me' })
+      assert.equal(web.hostname, 'web-2.example.com')
+      assert.equal(web.user, 'deploy')
+      // Host patterns compare the name as given (WEB-2 is not web-*), but ssh dials it in lower case.
+      const upper = resolveHost(config, 'WEB-2', {}, { home: dir, localUser: 'me' })
+      assert.deepEqual([upper.hostname, upper.user], ['web-2', 'me'])
+      // `?` is exactly one character.
+      assert.equal(resolveHost(config, 'db', {}, { home: dir }).port, 22)
+      assert.equal(resolveHost(config, 'db1', {}, { home: dir }).port, 2200)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+})
