@@ -1,15 +1,16 @@
 import assert from 'node:assert/strict'
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { RunResult } from '../../../src/core/model/results.js'
 import { runCli } from '../../support/cli.js'
-import { BAD_ACCESS_KEY_ID, type Ec2Endpoint } from '../../support/ec2/endpoint.js'
-import { startRootfsEc2Endpoint } from '../../support/ec2/rootfs-launcher.js'
+import { BAD_ACCESS_KEY_ID, type Ec2Endpoint, startEc2Endpoint } from '../../support/ec2/endpoint.js'
+import { rootfsLauncher, startRootfsEc2Endpoint } from '../../support/ec2/rootfs-launcher.js'
+import { PRIVATE_SUBNET } from '../../support/ec2/world.js'
 import { generateKey } from '../../support/keys.js'
-import { requireRootfs } from '../../support/nodes.js'
+import { requireRootfs, startRootfsNodes, type TestNodes } from '../../support/nodes.js'
 
 // `forklift converge` and `forklift nodes` as a user runs them, with an ec2 provider whose SDK talks
 // to the local EC2 endpoint; instances are real SSH nodes with their own root filesystem.
@@ -429,5 +430,98 @@ groups:
     assert.equal(zero.code, 0, zero.stdout + zero.stderr)
     assert.equal(e.world.securityGroups.has(sg.id), false)
     assert.equal(e.world.keyPairs.has('forklift-late-slow'), false)
+  })
+})
+
+describe('converge with the ec2 provider: a private subnet reached through a jump host', () => {
+  let e: Ec2Endpoint
+  let jump: TestNodes
+  let dir: string
+  let env: NodeJS.ProcessEnv
+  let skip = false
+  const sshConfig = () => join(dir, '.ssh', 'config')
+
+  before(async (t) => {
+    if (!requireRootfs(t as never)) {
+      skip = true
+      return
+    }
+    dir = await mkdtemp(join(tmpdir(), 'forklift-ec2-cli-jump-'))
+    jump = await startRootfsNodes(undefined, { count: 1, prefix: 'bastion' })
+    const bastion = jump.nodes[0]!
+    await mkdir(join(dir, '.ssh'), { recursive: true })
+    // This machine knows the private addresses only as aliases whose names the bastion alone can
+    // resolve (its own /etc/hosts): a connection that works went through it.
+    await writeFile(
+      sshConfig(),
+      `Host bastion\n  HostName ${bastion.address}\n  Port 2222\n  User root\n  IdentityFile ${jump.clientKey}\n  StrictHostKeyChecking accept-new\n`,
+    )
+    const base = rootfsLauncher()
+    e = await startEc2Endpoint({
+      pendingMs: 100,
+      launcher: {
+        async launch(request) {
+          const node = await base.launch(request)
+          const name = `${request.instanceId}.internal`
+          await bastion.exec(`echo '${node.address} ${name}' >> /etc/hosts`)
+          const privateIp = e.world.instances.get(request.instanceId)!.privateIp
+          await appendFile(sshConfig(), `Host ${privateIp}\n  HostName ${name}\n  ProxyJump bastion\n`)
+          return node
+        },
+      },
+    })
+    await generateKey(join(dir, 'id_ed25519'))
+    await writeFile(
+      join(dir, 'forklift.yaml'),
+      `name: inner
+providers:
+  aws:
+    type: ec2
+    settings: { region: us-east-1, subnet: ${PRIVATE_SUBNET}, waiter-delay: 0.05, ssh-timeout: 30 }
+groups:
+  db:
+    provider: aws
+    count: 1
+    image: { os: debian, version: "12" }
+    login:
+      user: forklift
+      identity-file: id_ed25519
+`,
+    )
+    env = {
+      ...e.env,
+      XDG_CONFIG_HOME: join(dir, 'xdg'),
+      HOME: dir,
+      SSH_AUTH_SOCK: '',
+      AWS_SHARED_CREDENTIALS_FILE: join(dir, 'none'),
+      AWS_CONFIG_FILE: join(dir, 'none'),
+    }
+  })
+  after(async () => {
+    if (skip) return
+    await e.stop()
+    await jump.stop()
+    assert.deepEqual(e.errors, [])
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it('creates, bootstraps and configures a node that has only a private address', async (t) => {
+    if (skip) return t.skip('needs rootfs nodes')
+    const logins = async () =>
+      (await readFile(join(jump.nodes[0]!.dir, 'upper/var/log/forklift-sshd.log'), 'utf8').catch(() => ''))
+        .split('\n')
+        .filter((l) => l.includes('Accepted publickey')).length
+    const result = await runCli(['converge', '-c', join(dir, 'forklift.yaml'), '--json'], { cwd: dir, env })
+    assert.equal(result.code, 0, result.stdout + result.stderr)
+    const db = report(result.stdout).groups[0]!
+    assert.deepEqual(db.created, ['db-1'])
+    const [instance] = e.instances('running')
+    assert.equal(instance!.publicIp, undefined)
+    assert.match(instance!.privateIp, /^10\.0\.2\./)
+    const check = await instance!.node!.exec!('id -un forklift')
+    assert.equal(check.stdout.trim(), 'forklift', 'bootstrapped through the bastion')
+    assert.ok((await logins()) >= 1, 'the bastion let the run through')
+    // Its host key was the one cloud-init printed: vouched for across the hop.
+    assert.match(instance!.tags['forklift:host-keys'] ?? '', /^SHA256:/)
   })
 })
