@@ -12,6 +12,7 @@ import {
   PodValueError,
   toJsonValue,
 } from '../core/pods/index.js'
+import { showable } from './render/showable.js'
 
 // What `pod eval` and `pod call` share: their flags, one pod per command, and how results are shown.
 
@@ -68,15 +69,15 @@ function podFor(flags: PodRunFlags): Promise<Pod> {
 function showPodOutput(pod: Pod, error?: unknown): void {
   if (error instanceof PodExitError && error.reason === 'heap') return
   const { stdout, stderr } = pod.logs()
-  if (stdout) process.stderr.write(stdout)
-  if (stderr) process.stderr.write(stderr)
+  if (stdout) process.stderr.write(showable(stdout))
+  if (stderr) process.stderr.write(showable(stderr))
 }
 
 /** How a value is shown: strings as they are, JSON with --json, anything else as Node shows it. */
 export function renderValue(value: unknown, json: boolean): string {
   if (json) return JSON.stringify(toJsonValue(value), null, 2)
-  if (typeof value === 'string') return value
-  return inspect(value, { depth: null, colors: false, breakLength: 100 })
+  if (typeof value === 'string') return showable(value)
+  return showable(inspect(value, { depth: null, colors: false, breakLength: 100 }))
 }
 
 /** A pod failure is one line for the user (exit 2): what the code threw, and where in the pod. */

@@ -3,6 +3,7 @@ import { reportError } from '../cli/errors.js'
 import { projectFlags } from '../cli/flags.js'
 import { pluginInfos } from '../cli/plugins.js'
 import { formatTable } from '../cli/render/format.js'
+import { showable } from '../cli/render/showable.js'
 import { builtinCratesDir } from '../cli/run-engine.js'
 import { createEventBus } from '../core/events.js'
 import { listGroupNodes } from '../core/inventory.js'
@@ -26,7 +27,13 @@ export default class Nodes extends Command {
       const providers = await openProviders(project, groups, createEventBus())
       try {
         const listing = await listGroupNodes(groups, providers)
-        if (flags.json) return this.log(JSON.stringify(listing, null, 2))
+        // A group whose listing failed makes the command fail, after what could be listed is shown.
+        const failed = listing.some((group) => group.error !== undefined)
+        if (flags.json) {
+          this.log(JSON.stringify(listing, null, 2))
+          if (failed) this.exit(1)
+          return
+        }
         const table = [['GROUP', 'NAME', 'ADDRESS', 'STATE', 'PROVIDER', 'ID']]
         for (const group of listing) {
           if (group.error) table.push([group.group, '-', '-', `error: ${group.error}`, group.provider, '-'])
@@ -35,7 +42,8 @@ export default class Nodes extends Command {
             table.push([group.group, n.name, address, n.state ?? '-', group.provider, n.id])
           }
         }
-        for (const line of formatTable(table)) this.log(line)
+        for (const line of formatTable(table)) this.log(showable(line))
+        if (failed) this.exit(1)
       } finally {
         await closeProviders(providers)
       }

@@ -14,6 +14,7 @@ import {
   shownDiff,
   showsAction,
 } from './format.js'
+import { showable } from './showable.js'
 import { summary } from './summary.js'
 
 type Waiter<T> = { promise: Promise<T>; resolve: (value: T) => void }
@@ -65,7 +66,7 @@ export function listrRenderer(options: RenderOptions) {
   const nodeTask = (group: string, phase: string, node: string): ListrTask => {
     const key = nodeKey(group, phase, node)
     return {
-      title: node,
+      title: showable(node),
       // The action lines stay under their node once it is done, as a log's lines would.
       rendererOptions: { persistentOutput: true, outputBar: Number.POSITIVE_INFINITY },
       task: async (_ctx, task) => {
@@ -74,10 +75,12 @@ export function listrRenderer(options: RenderOptions) {
         for (const r of actions.get(key) ?? []) {
           if (!showsAction(r, view)) continue
           const diff = shownDiff(r, view)
-          task.output = diff ? `${formatAction(r)}\n${indentBlock(diff, 2)}` : formatAction(r)
+          task.output = showable(diff ? `${formatAction(r)}\n${indentBlock(diff, 2)}` : formatAction(r))
         }
-        if (result.status === 'failed') throw new Error(`${node}: ${formatFailure(result)}`)
-        task.title = `${node} ${result.status} (${formatCounts(result.counts)}) ${formatDuration(result.durationMs)}`
+        if (result.status === 'failed') throw new Error(showable(`${node}: ${formatFailure(result)}`))
+        task.title = showable(
+          `${node} ${result.status} (${formatCounts(result.counts)}) ${formatDuration(result.durationMs)}`,
+        )
       },
     }
   }
@@ -102,8 +105,8 @@ export function listrRenderer(options: RenderOptions) {
           const state = await wait<{ error?: string; nodes?: string } | undefined>(`group:${group.name}`)
             .promise
           if (!state) return task.skip(`${group.name}: not run`)
-          if (state.error) throw new Error(`${group.name}: ${state.error}`)
-          task.title = `${group.name} (${group.provider}): ${state.nodes}`
+          if (state.error) throw new Error(showable(`${group.name}: ${state.error}`))
+          task.title = showable(`${group.name} (${group.provider}): ${state.nodes}`)
           return task.newListr(
             phaseNames.map((phase) => phaseTask(group.name, phase)),
             { concurrent: false, exitOnError: false },
@@ -187,7 +190,7 @@ export function listrRenderer(options: RenderOptions) {
       // A run that ended before its run:end (providers that failed to open) still closes the tree.
       settleAll()
       await running
-      if (finished) process.stdout.write(`${summary(finished).join('\n')}\n`)
+      if (finished) process.stdout.write(`${showable(summary(finished).join('\n'))}\n`)
     },
   }
 }
@@ -201,7 +204,8 @@ function noteBar(closed: Promise<undefined>, limit: number) {
   let bar: { output: string } | undefined
   const pending: string[] = []
   return {
-    add(text: string) {
+    add(raw: string) {
+      const text = showable(raw)
       if (bar) bar.output = text
       else pending.push(text)
     },

@@ -11,10 +11,12 @@ import {
   shownDiff,
   showsAction,
 } from './format.js'
+import { showable } from './showable.js'
 import { summary } from './summary.js'
 
-/** Timestamped lines, for pipes, CI and NO_COLOR terminals. */
-export function plainRenderer(write: (line: string) => void, verbose: boolean) {
+/** Timestamped lines, for pipes, CI and NO_COLOR terminals; what nodes sent is shown as text (showable). */
+export function plainRenderer(writeRaw: (line: string) => void, verbose: boolean) {
+  const write = (text: string) => writeRaw(showable(text))
   const stamp = () => new Date().toISOString().slice(11, 19)
   const line = (who: string, text: string) => write(`${stamp()} ${who.padEnd(14)} ${text}`)
   const view: ActionView = { verbose, dryRun: false }
