@@ -318,6 +318,17 @@ export function jumpChain(
 ): ResolvedHost[] {
   if (target.proxyJump.length === 0) return []
   if (depth > 8) throw new TransportError(`ProxyJump loop at host ${target.alias} in ssh config`, 'other')
+  // As ssh.c: the hop just before the host may not be the host itself.
+  const last = target.proxyJump.at(-1)!
+  if (
+    last.host === target.hostname &&
+    (last.port ?? 22) === target.port &&
+    (last.user ?? target.user) === target.user
+  )
+    throw new TransportError(
+      `ProxyJump loop at host ${target.alias} in ssh config: it jumps through itself`,
+      'other',
+    )
   const hops = target.proxyJump.map((hop) =>
     resolveHost(
       config,

@@ -5,7 +5,7 @@ import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import fc from 'fast-check'
-import { loadSshConfig, resolveHost } from '../../../src/core/transport/ssh-config.js'
+import { jumpChain, loadSshConfig, resolveHost } from '../../../src/core/transport/ssh-config.js'
 import { requireTools } from '../../support/require.js'
 
 // Forklift's reading of ~/.ssh/config against OpenSSH's own: generated configs (Host lists with
@@ -16,10 +16,16 @@ const { homedir: home, username: localUser } = userInfo()
 const dir = mkdtempSync(join(tmpdir(), 'forklift-sshg-'))
 after(() => rmSync(dir, { recursive: true, force: true }))
 
-/** `ssh -G`'s answer: keyword → values, in order. */
-function sshG(config: string, host: string, user?: string): Map<string, string[]> {
+/** `ssh -G`'s answer: keyword → values, in order; 'loop' when ssh refuses a ProxyJump that comes back to the host. */
+function sshG(config: string, host: string, user?: string): Map<string, string[]> | 'loop' {
   const args = ['-G', '-F', config, ...(user ? ['-l', user] : []), host]
-  const out = execFileSync('ssh', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+  let out: string
+  try {
+    out = execFileSync('ssh', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+  } catch (error) {
+    if (/jumphost loop/.test(String((error as { stderr?: string }).stderr))) return 'loop'
+    throw error
+  }
   const fields = new Map<string, string[]>()
   for (const line of out.split('\n')) {
     const space = line.indexOf(' ')
@@ -38,7 +44,7 @@ function expandIdentity(path: string, tokens: { h: string; r: string }): string 
   return expanded.startsWith('~/') ? join(home, expanded.slice(2)) : expanded
 }
 
-const defaults = sshG('/dev/null', 'x').get('identityfile') ?? []
+const defaults = (sshG('/dev/null', 'x') as Map<string, string[]>).get('identityfile') ?? []
 
 /** A keyword written the way people write it: canonical, lower, upper or mixed. */
 const spelled = (keyword: string) =>
@@ -116,12 +122,16 @@ describe('ssh_config resolution agrees with ssh -G', () => {
           const file = join(folder, 'config')
           writeFileSync(file, text)
           const theirs = sshG(file, host, explicitUser)
-          const ours = resolveHost(
-            await loadSshConfig(file, home),
-            host,
-            explicitUser ? { user: explicitUser } : {},
-            { home, localUser },
-          )
+          const config = await loadSshConfig(file, home)
+          const ours = resolveHost(config, host, explicitUser ? { user: explicitUser } : {}, {
+            home,
+            localUser,
+          })
+          if (theirs === 'loop') {
+            // ssh refuses a jump host that leads back to itself; so does Forklift, when it follows the chain.
+            assert.throws(() => jumpChain(config, ours, { home, localUser }), /ProxyJump loop/)
+            return
+          }
           const where = `config:\n${text}${included ? `included:\n${included.join('\n')}\n` : ''}host ${host}${explicitUser ? ` -l ${explicitUser}` : ''}`
           assert.equal(ours.hostname, theirs.get('hostname')![0], `hostname, ${where}`)
           assert.equal(String(ours.port), theirs.get('port')![0], `port, ${where}`)
