@@ -35,6 +35,13 @@ export interface Node {
   stateDir?: string
   /** SHA256 fingerprints (OpenSSH `SHA256:...` form) the provider vouches for. */
   hostKeyFingerprints?: string[]
+  /**
+   * The name its host key is kept under in known_hosts instead of address and port (OpenSSH's
+   * HostKeyAlias), for a machine whose address another machine may have had before it.
+   */
+  hostKeyAlias?: string
+  /** A command on this host whose stdin and stdout reach the node's SSH (OpenSSH's ProxyCommand). */
+  proxyCommand?: string
   /** Provider tags or labels, shown by `forklift nodes`. */
   tags?: Record<string, string>
   /** Provider-specific state (running, pending …). */

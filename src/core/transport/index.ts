@@ -25,6 +25,8 @@ export async function connect(node: Node, options: ConnectOptions): Promise<Conn
       ...(node.user ? { user: node.user } : {}),
       ...(node.identityFile ? { identityFile: node.identityFile } : {}),
       ...(node.hostKeyFingerprints ? { hostKeyFingerprints: node.hostKeyFingerprints } : {}),
+      ...(node.hostKeyAlias ? { hostKeyAlias: node.hostKeyAlias } : {}),
+      ...(node.proxyCommand ? { proxyCommand: node.proxyCommand } : {}),
     },
     options,
   )

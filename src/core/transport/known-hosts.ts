@@ -1,5 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
-import { appendFile, mkdir, readFile } from 'node:fs/promises'
+import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 
 /** One usable line of an OpenSSH known_hosts file. */
@@ -164,4 +164,28 @@ export async function recordHostKey(file: string, host: string, port: number, ke
   // One write in append mode, so concurrent writers never interleave inside a line.
   const separator = existing && !existing.endsWith('\n') ? '\n' : ''
   await appendFile(file, separator + line, { mode: 0o600 })
+}
+
+/**
+ * Remove the lines a known_hosts file keeps under exactly these host names (as recordHostKey writes
+ * them for a HostKeyAlias): for a machine that was destroyed, whose alias no other machine will have.
+ * Other lines, comments and markers stay as written. A missing file is left missing.
+ */
+export async function forgetHostKeys(file: string, names: string[]): Promise<void> {
+  if (names.length === 0) return
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return
+    throw error
+  }
+  const gone = new Set(names)
+  const lines = text.split('\n')
+  const kept = lines.filter((line) => !gone.has(line.trim().split(/\s+/)[0] ?? ''))
+  if (kept.length === lines.length) return
+  // A new file renamed over the old one: a reader sees the old lines or the new, never half of them.
+  const temporary = `${file}.${process.pid}.tmp`
+  await writeFile(temporary, kept.join('\n'), { mode: 0o600 })
+  await rename(temporary, file)
 }

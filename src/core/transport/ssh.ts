@@ -16,6 +16,7 @@ import {
   recordHostKey,
 } from './known-hosts.js'
 import { collector, shellCommand, sudoRefusal } from './output.js'
+import { proxyCommandSocket } from './proxy-command.js'
 import { jumpChain, loadSshConfig, type ResolvedHost, resolveHost } from './ssh-config.js'
 import { type Connection, type ExecResult, type RunOptions, TransportError } from './types.js'
 
@@ -29,6 +30,10 @@ export interface SshTarget {
   identityFile?: string
   /** `SHA256:…` fingerprints a provider vouches for. */
   hostKeyFingerprints?: string[]
+  /** The name the host key is recorded and looked up under (as OpenSSH's HostKeyAlias), beating the config's. */
+  hostKeyAlias?: string
+  /** A command whose stdin and stdout carry the connection (as OpenSSH's ProxyCommand), instead of TCP. */
+  proxyCommand?: string
 }
 
 export interface SshOptions {
@@ -132,6 +137,8 @@ function mapConnectError(
 async function openClient(ctx: HopContext, options: SshOptions): Promise<ssh2.Client> {
   const { label, host } = ctx
   const lookupName = host.hostKeyAlias ?? host.hostname
+  // As OpenSSH: a HostKeyAlias is the whole name on file, with no port.
+  const keyPort = host.hostKeyAlias ? 22 : host.port
   // As OpenSSH: the user's files and the global ones are both read (@revoked lines count from either);
   // each keyword replaces only its own defaults.
   const knownFiles = [
@@ -147,7 +154,7 @@ async function openClient(ctx: HopContext, options: SshOptions): Promise<ssh2.Cl
   const all = await readKnownHosts(knownFiles).catch((error: Error) => {
     throw new TransportError(`${label}: cannot read known hosts: ${error.message}`, 'other')
   })
-  const known = entriesFor(all, lookupName, host.port)
+  const known = entriesFor(all, lookupName, keyPort)
   // StrictHostKeyChecking yes in the ssh config is the user's word for this host: it beats the flag.
   const strict = host.strictHostKeyChecking === 'yes'
   const acceptNew =
@@ -195,7 +202,7 @@ async function openClient(ctx: HopContext, options: SshOptions): Promise<ssh2.Cl
       throw new TransportError(
         `${label}: HOST KEY CHANGED: offered ${offered}, expected ${type}${fingerprintOf(expected.key)} from ` +
           `${expected.file}:${expected.line}; if the node was rebuilt, remove that line ` +
-          `(ssh-keygen -R '${hostField(lookupName, host.port)}' -f ${expected.file}) and connect again`,
+          `(ssh-keygen -R '${hostField(lookupName, keyPort)}' -f ${expected.file}) and connect again`,
         'host-key-changed',
       )
     }
@@ -230,7 +237,7 @@ async function openClient(ctx: HopContext, options: SshOptions): Promise<ssh2.Cl
         'host-key-unknown',
       )
     }
-    await recordHostKey(options.forkliftKnownHosts, lookupName, host.port, key)
+    await recordHostKey(options.forkliftKnownHosts, lookupName, keyPort, key)
   }
 
   return new Promise((resolve, reject) => {
@@ -315,12 +322,15 @@ export async function connectSsh(target: SshTarget, options: SshOptions): Promis
     ...(target.port ? { port: target.port } : {}),
     ...(target.user ? { user: target.user } : {}),
   }
-  const host = resolveHost(config, target.host, explicit)
+  const resolved = resolveHost(config, target.host, explicit)
+  const host = target.hostKeyAlias ? { ...resolved, hostKeyAlias: target.hostKeyAlias } : resolved
   const label = describe(target.name, host)
-  const chain = jumpChain(config, host)
+  // A node's own ProxyCommand replaces the config's jump hosts, as ssh's -o ProxyCommand does.
+  const chain = target.proxyCommand ? [] : jumpChain(config, host)
 
   const clients: ssh2.Client[] = []
-  let sock: Duplex | undefined
+  const proxy = target.proxyCommand ? proxyCommandSocket(target.proxyCommand, host) : undefined
+  let sock: Duplex | undefined = proxy?.socket
   try {
     for (const [i, hop] of chain.entries()) {
       const hopLabel = `${label} via jump host ${describe(hop.alias, hop)}`
@@ -342,6 +352,10 @@ export async function connectSsh(target: SshTarget, options: SshOptions): Promis
     )
   } catch (error) {
     for (const client of clients.reverse()) client.end()
+    // A ProxyCommand that failed is the reason the connection did: say what it said.
+    proxy?.socket.destroy()
+    const why = await proxy?.failure
+    if (why) throw new TransportError(`${label}: ${why}`, 'unreachable')
     throw error
   }
   return sshConnection(clients, host, label)
