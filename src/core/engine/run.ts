@@ -11,6 +11,8 @@ import type {
   StopReason,
 } from '../model/results.js'
 import { localPath } from '../paths.js'
+import type { NodesPartlyCreatedError } from '../providers/types.js'
+import { forgetHostKeys } from '../transport/known-hosts.js'
 import { splitBatches } from './batches.js'
 import { adminPublicKey } from './bootstrap.js'
 import { planCount } from './counts.js'
@@ -25,6 +27,8 @@ interface GroupState {
   sessions: NodeSession[]
   /** Only the settings phase runs (consider). */
   considerOnly: boolean
+  /** The group's error came from creating some of its nodes: the nodes it has run all the same. */
+  partial?: boolean
 }
 
 /** `lift`: run phases on the nodes that exist; nothing is created or destroyed. */
@@ -165,10 +169,11 @@ async function run(command: 'lift' | 'converge', options: EngineOptions): Promis
 
   for (const state of states) {
     // A failed group's nodes never started: they did none of what applied to them.
-    if (state.result.error) {
+    const groupFailed = state.result.error !== undefined && !state.partial
+    if (groupFailed) {
       for (const s of state.sessions) s.notRun = ['connect', ...planned.filter((p) => appliesTo(p, s))]
     }
-    const reason: StopReason | 'group-error' | undefined = state.result.error ? 'group-error' : halted
+    const reason: StopReason | 'group-error' | undefined = groupFailed ? 'group-error' : halted
     state.result.nodes = state.sessions.map((s) => nodeEntry(s, state.result.phases, reason))
   }
   const interrupted = options.stop.aborted || options.abort.aborted
@@ -311,6 +316,7 @@ async function inventory(
     keyError = (error as Error).message
   }
   const fresh = new Set<Node>()
+  let createError: string | undefined
   const desired = options.counts?.[spec.name] ?? spec.count
   if (command === 'converge' && !state.considerOnly && desired !== undefined && !keyError) {
     const plan = planCount(nodes, desired)
@@ -351,9 +357,19 @@ async function inventory(
               events.emit({ type: 'node:destroyed', group: spec.name, node })
             }
             nodes = nodes.filter((n) => !plan.destroy.includes(n))
+            await forgetDestroyedKeys(plan.destroy, options)
           }
           if (plan.create > 0) {
-            const created = await provider.createNodes!(spec, plan.create, controller.signal)
+            let created: Node[]
+            try {
+              created = await provider.createNodes!(spec, plan.create, controller.signal)
+            } catch (error) {
+              // Nodes that did come up are the group's all the same: reported and configured.
+              const partly = partlyCreated(error)
+              if (!partly) throw error
+              created = partly.created
+              createError = partly.message
+            }
             for (const node of created) {
               fresh.add(node)
               state.result.created.push(node.name)
@@ -383,4 +399,30 @@ async function inventory(
     failed: false,
   }))
   if (keyError) failGroup(state, keyError, options)
+  else if (createError) {
+    // The group failed, but only the nodes that never came up: those that did run their phases.
+    state.result.error = createError
+    events.emit({ type: 'group:error', group: spec.name, message: createError })
+    state.partial = true
+  }
+}
+
+/** The error's nodes that did come up, when it is a NodesPartlyCreatedError (by name: a plugin may have its own copy). */
+function partlyCreated(error: unknown): NodesPartlyCreatedError | undefined {
+  const e = error as NodesPartlyCreatedError
+  return e?.name === 'NodesPartlyCreatedError' && Array.isArray(e.created) && e.created.length > 0
+    ? e
+    : undefined
+}
+
+/** Drop the known_hosts lines kept under the host key aliases of destroyed nodes: no machine has them again. */
+async function forgetDestroyedKeys(destroyed: Node[], options: EngineOptions): Promise<void> {
+  const aliases = destroyed.flatMap((node) => (node.hostKeyAlias ? [node.hostKeyAlias] : []))
+  await forgetHostKeys(options.transport.forkliftKnownHosts, aliases).catch((error: Error) =>
+    options.events.emit({
+      type: 'log',
+      level: 'warn',
+      message: `cannot remove the host keys of destroyed nodes from ${options.transport.forkliftKnownHosts}: ${error.message}`,
+    }),
+  )
 }

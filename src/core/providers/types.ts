@@ -54,6 +54,20 @@ export interface Provider {
   close?(): Promise<void>
 }
 
+/**
+ * createNodes failed for some of the nodes and brought up the others: `created` are reachable and
+ * belong to the group; the message says what failed.
+ */
+export class NodesPartlyCreatedError extends Error {
+  override name = 'NodesPartlyCreatedError'
+  constructor(
+    message: string,
+    readonly created: Node[],
+  ) {
+    super(message)
+  }
+}
+
 /** What a provider module exports as default. */
 export interface ProviderFactory {
   /** Provider type name, e.g. `ec2`. */

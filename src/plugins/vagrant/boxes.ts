@@ -1,42 +1,65 @@
 import type { NodeSpec } from '../../core/model/group.js'
 
-/** A well-known box: the default name, and other names for providers the default does not support. */
+/**
+ * A well-known box for each Vagrant provider: `byProvider` where the distribution's own box is built
+ * for that provider, `other` for the rest. All of them are amd64 boxes.
+ */
 interface KnownBox {
-  box: string
-  byProvider?: Record<string, string>
+  byProvider: Record<string, string>
+  other: string
 }
 
-// The `ubuntu/*` boxes are built for VirtualBox only; the `generic/*` ones also exist for libvirt.
+/**
+ * Debian's own boxes (debian/*) are built for VirtualBox and libvirt only, Canonical's (ubuntu/*) for
+ * VirtualBox only; roboxes' generic/* exist for hyperv, libvirt, parallels, virtualbox and vmware_desktop.
+ */
+const debian = (codename: string, version: string): KnownBox => ({
+  byProvider: { virtualbox: `debian/${codename}64`, libvirt: `debian/${codename}64` },
+  other: `generic/debian${version}`,
+})
+const ubuntu = (codename: string, version: string): KnownBox => ({
+  byProvider: { virtualbox: `ubuntu/${codename}64` },
+  other: `generic/ubuntu${version.replace('.', '')}`,
+})
+const everywhere = (box: string): KnownBox => ({ byProvider: {}, other: box })
+
 const KNOWN: Record<string, Record<string, KnownBox>> = {
-  debian: {
-    '10': { box: 'debian/buster64' },
-    '11': { box: 'debian/bullseye64' },
-    '12': { box: 'debian/bookworm64' },
-  },
+  debian: { '10': debian('buster', '10'), '11': debian('bullseye', '11'), '12': debian('bookworm', '12') },
   ubuntu: {
-    '18.04': { box: 'ubuntu/bionic64', byProvider: { libvirt: 'generic/ubuntu1804' } },
-    '20.04': { box: 'ubuntu/focal64', byProvider: { libvirt: 'generic/ubuntu2004' } },
-    '22.04': { box: 'ubuntu/jammy64', byProvider: { libvirt: 'generic/ubuntu2204' } },
-    '24.04': { box: 'bento/ubuntu-24.04' },
+    '18.04': ubuntu('bionic', '18.04'),
+    '20.04': ubuntu('focal', '20.04'),
+    '22.04': ubuntu('jammy', '22.04'),
+    '24.04': everywhere('bento/ubuntu-24.04'),
   },
-  rocky: { '8': { box: 'rockylinux/8' }, '9': { box: 'rockylinux/9' } },
-  almalinux: { '8': { box: 'almalinux/8' }, '9': { box: 'almalinux/9' } },
-  centos: { '7': { box: 'centos/7' } },
-  fedora: { '39': { box: 'generic/fedora39' } },
-  alpine: { '3.19': { box: 'generic/alpine319' } },
+  rocky: { '8': everywhere('rockylinux/8'), '9': everywhere('rockylinux/9') },
+  almalinux: { '8': everywhere('almalinux/8'), '9': everywhere('almalinux/9') },
+  centos: { '7': everywhere('centos/7') },
+  fedora: { '39': everywhere('generic/fedora39') },
+  alpine: { '3.19': everywhere('generic/alpine319') },
 }
+
+/** The architecture the table's boxes are built for. */
+export const KNOWN_BOX_ARCHITECTURE = 'amd64'
 
 /** Names that mean the same distribution. */
 const ALIASES: Record<string, string> = { rockylinux: 'rocky', alma: 'almalinux' }
 
-/** The box for an image on a Vagrant provider: `image.box` as given, else the table's entry for os + version. */
-export function boxFor(image: NodeSpec['image'], provider: string): string | undefined {
+/** Node's name of the host architecture in Vagrant's terms. */
+export function hostArchitecture(arch: string = process.arch): string {
+  return ({ x64: 'amd64', arm64: 'arm64', ia32: 'i386' } as Record<string, string>)[arch] ?? arch
+}
+
+/**
+ * The box for an image on a Vagrant provider: `image.box` as given, else the table's entry for
+ * os + version and provider, when the machine's architecture is the one the table's boxes are for.
+ */
+export function boxFor(image: NodeSpec['image'], provider: string, architecture: string): string | undefined {
   if (image.box) return image.box
-  if (!image.os) return undefined
+  if (!image.os || architecture !== KNOWN_BOX_ARCHITECTURE) return undefined
   const os = image.os.toLowerCase()
   const known = KNOWN[ALIASES[os] ?? os]?.[String(image.version ?? '')]
   if (!known) return undefined
-  return known.byProvider?.[provider] ?? known.box
+  return known.byProvider[provider] ?? known.other
 }
 
 /** The os/version pairs the table knows, for error messages and docs. */

@@ -79,3 +79,23 @@ export function uiText(record: MachineRecord): string | undefined {
   if (record.type !== 'ui') return undefined
   return record.data.slice(1).join(',')
 }
+
+/** A box `vagrant box list --machine-readable` reported. */
+export interface BoxEntry {
+  name: string
+  provider?: string
+  version?: string
+}
+
+/** The boxes of `vagrant box list` records (`box-name`, then its `box-provider` and `box-version`). */
+export function boxList(records: MachineRecord[]): BoxEntry[] {
+  const boxes: BoxEntry[] = []
+  for (const record of records) {
+    const value = record.data[0]
+    if (value === undefined) continue
+    if (record.type === 'box-name') boxes.push({ name: value })
+    else if (record.type === 'box-provider' && boxes.length > 0) boxes[boxes.length - 1]!.provider = value
+    else if (record.type === 'box-version' && boxes.length > 0) boxes[boxes.length - 1]!.version = value
+  }
+  return boxes
+}

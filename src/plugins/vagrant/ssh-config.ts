@@ -7,6 +7,8 @@ export interface SshEndpoint {
   port?: number
   user?: string
   identityFile?: string
+  /** ProxyCommand, as vagrant-libvirt or a remote docker host gives it: the way to the machine's SSH. */
+  proxyCommand?: string
 }
 
 const first = (value: string | string[] | undefined): string | undefined =>
@@ -32,10 +34,14 @@ export function parseSshConfig(output: string, host: string): SshEndpoint | unde
   const port = Number(first(values.Port))
   const user = first(values.User)
   const identityFile = first(values.IdentityFile)
+  const proxy = values.ProxyCommand
+  // The ssh-config package splits a value into words; the command is them joined again.
+  const proxyCommand = Array.isArray(proxy) ? proxy.join(' ') : proxy
   return {
     address,
     ...(Number.isInteger(port) && port > 0 ? { port } : {}),
     ...(user ? { user } : {}),
     ...(identityFile ? { identityFile } : {}),
+    ...(proxyCommand && proxyCommand.toLowerCase() !== 'none' ? { proxyCommand } : {}),
   }
 }

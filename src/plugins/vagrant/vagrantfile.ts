@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { GroupSpec } from '../../core/model/group.js'
 import { localPath } from '../../core/paths.js'
-import { boxFor, knownImages } from './boxes.js'
+import { boxFor, hostArchitecture, KNOWN_BOX_ARCHITECTURE, knownImages } from './boxes.js'
 import { ProviderError } from './errors.js'
 import { type RubyValue, rubyString, rubyValue } from './ruby.js'
 import type { VagrantSettings } from './settings.js'
@@ -26,10 +26,16 @@ export interface MachineSpec {
   /** Vagrant provider (virtualbox, libvirt, docker …). */
   provider: string
   box?: string
+  /** config.vm.box_version: a version constraint. */
+  boxVersion?: string
+  /** config.vm.box_architecture (Vagrant 2.4+), written only when set. */
+  boxArchitecture?: string
   hostname?: string
   memory?: number
   cpus?: number
   privateAddress?: string
+  /** Hyper-V: the virtual switch of its public network (Vagrant asks for one otherwise). */
+  hypervSwitch?: string
   forwardedPorts: ForwardedPort[]
   ssh: { username?: string; privateKeyPath?: string; insertKey?: boolean }
   providerOptions: Record<string, RubyValue>
@@ -52,6 +58,8 @@ export interface MachineAddresses {
   private?: string
   /** Loopback address its SSH and inbound ports are published on (docker). */
   published?: string
+  /** Host port forwarded to each inbound port, by guest port (VM providers). */
+  ports?: Record<string, number>
 }
 
 const HOSTNAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i
@@ -67,14 +75,21 @@ export function machineSpec(
   const provider = settings.provider
   const { image, hardware, network } = group.node
   const docker = provider === 'docker' ? settings.docker : undefined
-  const box = docker ? undefined : boxFor(image, provider)
+  const architecture = settings['box-architecture'] ?? hostArchitecture()
+  const box = docker ? undefined : boxFor(image, provider, architecture)
   if (!docker && !box) {
     const what = image.os ? `os ${image.os}${image.version ? ` version ${image.version}` : ''}` : 'no os'
+    const known =
+      architecture === KNOWN_BOX_ARCHITECTURE
+        ? `known: ${knownImages().join(', ')}`
+        : `the well-known boxes are ${KNOWN_BOX_ARCHITECTURE} only, this machine would be ${architecture}`
     throw new ProviderError(
-      `groups.${group.name}.image: ${what} has no well-known Vagrant box; set image.box (known: ${knownImages().join(', ')})`,
+      `groups.${group.name}.image: ${what} has no well-known Vagrant box; set image.box (${known})`,
     )
   }
-  const ports = settings['forward-ports'] ? network['inbound-ports'] : []
+  const hyperv = provider === 'hyperv'
+  // Hyper-V forwards no ports: the machine is reached at its own address on the switch.
+  const ports = settings['forward-ports'] && !hyperv ? network['inbound-ports'] : []
   // Docker: Vagrant's own collision check for docker ignores the host address (any container with the
   // same host port counts as a collision), so the machine's ports are published by docker itself on
   // the machine's own address, and Vagrant's default SSH forward is turned off.
@@ -95,13 +110,21 @@ export function machineSpec(
           disabled: true,
         },
       ]
-    : ports.map((port) => ({ guest: port, host: port, hostIp: '127.0.0.1', autoCorrect: true }))
+    : ports.map((port) => ({
+        guest: port,
+        host: addresses.ports?.[String(port)] ?? port,
+        hostIp: '127.0.0.1',
+        autoCorrect: true,
+      }))
   const ssh = settings.ssh ?? {}
   return {
     name,
     group: group.name,
     provider,
     ...(box ? { box } : {}),
+    ...(box && settings['box-version'] ? { boxVersion: settings['box-version'] } : {}),
+    ...(box && settings['box-architecture'] ? { boxArchitecture: settings['box-architecture'] } : {}),
+    ...(hyperv ? { hypervSwitch: settings.hyperv.switch } : {}),
     ...(HOSTNAME.test(name) ? { hostname: name } : {}),
     memory: hardware.memory ?? hardware['min-ram'],
     cpus: hardware.cpus ?? hardware['min-cores'],
@@ -169,11 +192,15 @@ function portLine(port: ForwardedPort): string {
 export function renderVagrantfile(spec: MachineSpec): string {
   const body: string[] = []
   if (spec.box) body.push(`node.vm.box = ${rubyString(spec.box)}`)
+  if (spec.boxVersion) body.push(`node.vm.box_version = ${rubyString(spec.boxVersion)}`)
+  if (spec.boxArchitecture) body.push(`node.vm.box_architecture = ${rubyString(spec.boxArchitecture)}`)
   if (spec.hostname) body.push(`node.vm.hostname = ${rubyString(spec.hostname)}`)
   // Forklift configures machines over SSH; a synced folder would only need guest tools or NFS.
   body.push('node.vm.synced_folder ".", "/vagrant", disabled: true')
   if (spec.privateAddress)
     body.push(`node.vm.network "private_network", ip: ${rubyString(spec.privateAddress)}`)
+  if (spec.hypervSwitch)
+    body.push(`node.vm.network "public_network", bridge: ${rubyString(spec.hypervSwitch)}`)
   body.push(...spec.forwardedPorts.map(portLine))
   if (spec.ssh.username) body.push(`node.ssh.username = ${rubyString(spec.ssh.username)}`)
   if (spec.ssh.privateKeyPath) body.push(`node.ssh.private_key_path = ${rubyString(spec.ssh.privateKeyPath)}`)

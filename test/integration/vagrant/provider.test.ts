@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
@@ -72,14 +74,34 @@ test('vagrant provider, docker on podman: create, list, destroy, a failed up, an
     log: (line: string) => logs.push(line),
   })
   const boxes: Provider = await vagrant.create(context('boxes'))
+  /** The address web-1 was given. */
+  let first = ''
   const signal = new AbortController().signal
 
   await t.test('an empty project has no nodes', async () => {
     assert.deepEqual(await boxes.listNodes({}), [])
   })
 
-  await t.test('a machine comes up on its own loopback address; the node says how to reach it', async () => {
+  await t.test('a machine comes up on its own loopback address; the node says how to reach it', async (t) => {
+    // Something of another project listens on the first address's SSH port: that address is skipped.
+    // (Already taken is as good: another run of this test holds it.)
+    const squatter = createServer()
+    await new Promise<void>((resolve) => {
+      squatter.once('error', () => resolve())
+      squatter.listen({ host: '127.0.60.2', port: 2222 }, resolve)
+    })
+    t.after(() => new Promise<void>((resolve) => squatter.close(() => resolve())))
+    // Inherited, these would make Vagrant keep its data elsewhere than the machine folder.
+    process.env.VAGRANT_DOTFILE_PATH = join(dir, 'elsewhere')
+    process.env.VAGRANT_VAGRANTFILE = 'Elsewhere.rb'
+    const unset = () => {
+      delete process.env.VAGRANT_DOTFILE_PATH
+      delete process.env.VAGRANT_VAGRANTFILE
+    }
+    t.after(unset)
     const [node, ...more] = await boxes.createNodes!(group('web'), 1, signal)
+    // The checks below run vagrant as a user would, without them.
+    unset()
     assert.deepEqual(more, [])
     const marker = JSON.parse(
       await readFile(join(project, '.forklift/vagrant/web/web-1/.forklift-node.json'), 'utf8'),
@@ -90,10 +112,11 @@ test('vagrant provider, docker on podman: create, list, destroy, a failed up, an
       group: 'web',
       provider: 'boxes',
       transport: 'ssh',
-      address: '127.0.60.2',
+      address: node!.address,
       port: 2222,
       user: 'root',
       identityFile: key.privateKey,
+      hostKeyAlias: `web-1.web.${marker.createdAt.replace(/[^0-9]/g, '')}.${createHash('sha256').update(project).digest('hex').slice(0, 10)}.vagrant.forklift`,
       tags: { 'vagrant-provider': 'docker' },
       state: 'running',
       createdAt: marker.createdAt,
@@ -101,10 +124,14 @@ test('vagrant provider, docker on podman: create, list, destroy, a failed up, an
     const { stdout } = await run('ssh', [
       ...['-i', key.privateKey, '-p', '2222', '-o', 'BatchMode=yes', '-o', 'LogLevel=ERROR'],
       ...['-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null'],
-      'root@127.0.60.2',
+      `root@${node!.address}`,
       'hostname',
     ])
+    first = node!.address
+    assert.match(node!.address, /^127\.0\.60\.([3-9]|[1-5]\d|6[0-2])$/)
     assert.equal(stdout.trim(), 'web-1')
+    assert.equal(await exists(join(project, node!.id, '.vagrant', 'machines', 'web-1')), true)
+    assert.equal(await exists(join(dir, 'elsewhere')), false)
     assert.equal(await vagrantState(join(project, node!.id), 'web-1', env), 'running')
     assert.ok(logs.includes('web-1: ==> web-1: Creating the container...'), logs.join('\n'))
     assert.equal((await service.containers()).length, 1)
@@ -115,9 +142,16 @@ test('vagrant provider, docker on podman: create, list, destroy, a failed up, an
     const listed = await again.listNodes({ group: 'web' })
     assert.deepEqual(
       listed.map((n) => [n.id, n.name, n.address, n.port, n.user, n.state]),
-      [['.forklift/vagrant/web/web-1', 'web-1', '127.0.60.2', 2222, 'root', 'running']],
+      [['.forklift/vagrant/web/web-1', 'web-1', first, 2222, 'root', 'running']],
     )
     assert.deepEqual(await again.listNodes({ group: 'db' }), [])
+    // A listing stops with the run: an aborted signal starts no vagrant command.
+    const aborted = new AbortController()
+    aborted.abort()
+    await assert.rejects(
+      again.listNodes({ group: 'web', ready: true, signal: aborted.signal }),
+      /^ProviderError: vagrant status web-1 was not started: interrupted$/,
+    )
   })
 
   await t.test(

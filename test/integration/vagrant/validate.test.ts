@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import type { GroupSpec } from '../../../src/core/model/group.js'
 import { settingsSchema } from '../../../src/plugins/vagrant/settings.js'
 import { machineSpec, renderVagrantfile } from '../../../src/plugins/vagrant/vagrantfile.js'
+import { startPodmanService } from '../../support/podman.js'
 import { requireThat, requireTools } from '../../support/require.js'
 import { fakeVBoxManage, vagrantEnv } from '../../support/vagrant.js'
 
@@ -41,7 +42,13 @@ test('generated Vagrantfiles pass the real `vagrant validate`', async (t) => {
     const parsed = settingsSchema.parse(settings)
     const folder = join(dir, name)
     await mkdir(folder)
-    const spec = machineSpec(web, 'web-1', parsed, dir, { private: '192.168.56.2' })
+    const spec = machineSpec(web, 'web-1', parsed, dir, {
+      ...(parsed.provider === 'docker'
+        ? { published: '127.0.60.2' }
+        : parsed.provider === 'hyperv'
+          ? {}
+          : { private: '192.168.56.2', ports: { '80': 20000, '443': 20001 } }),
+    })
     await writeFile(join(folder, 'Vagrantfile'), renderVagrantfile(spec))
     const result = spawnSync('vagrant', ['validate', ...args], {
       cwd: folder,
@@ -66,10 +73,18 @@ test('generated Vagrantfiles pass the real `vagrant validate`', async (t) => {
       return
     const good = await validate(
       'libvirt',
-      { provider: 'libvirt', 'provider-options': { driver: 'kvm', nested: false } },
+      {
+        provider: 'libvirt',
+        'box-version': '>= 12.20240101, < 13',
+        'provider-options': { driver: 'kvm', nested: false },
+      },
       [],
     )
     assert.equal(good.code, 0, good.output)
+    // The generated file really carries the box version and distinct host ports.
+    const written = await readFile(join(dir, 'libvirt', 'Vagrantfile'), 'utf8')
+    assert.match(written, /node\.vm\.box_version = ">= 12\.20240101, < 13"\n/)
+    assert.match(written, /guest: 80, host: 20000, host_ip: "127\.0\.0\.1"/)
     assert.match(good.output, /Vagrantfile validated successfully/)
     const bad = await validate(
       'libvirt-bad',
@@ -78,6 +93,43 @@ test('generated Vagrantfiles pass the real `vagrant validate`', async (t) => {
     )
     assert.equal(bad.code, 1)
     assert.match(bad.output, /Libvirt Provider:\n\* The following settings shouldn't exist: no_such_option/)
+  })
+
+  await t.test(
+    'hyperv (built into Vagrant, usable on Windows only): the core settings, switch included',
+    async () => {
+      const result = await validate('hyperv', { provider: 'hyperv', hyperv: { switch: 'Lab switch' } }, [
+        '--ignore-provider',
+      ])
+      assert.equal(result.code, 0, result.output)
+      assert.match(result.output, /Vagrantfile validated successfully/)
+    },
+  )
+
+  await t.test('docker, against a Docker API served by podman: the whole file', async (t) => {
+    if (!requireTools(t, 'podman', 'runc', 'docker')) return
+    if (!requireThat(t, process.getuid?.() === 0, 'needs root (rootful podman)')) return
+    const service = await startPodmanService(await mkdtemp(join(dir, 'podman-')))
+    t.after(() => service.stop())
+    const good = await validate(
+      'docker',
+      {
+        provider: 'docker',
+        docker: { image: 'localhost/forklift-node:test', 'create-args': ['--network=slirp4netns'] },
+      },
+      [],
+      service.env,
+    )
+    assert.equal(good.code, 0, good.output)
+    assert.match(good.output, /Vagrantfile validated successfully/)
+    const bad = await validate(
+      'docker-bad',
+      { provider: 'docker', docker: { image: 'i' }, 'provider-options': { no_such_option: 1 } },
+      [],
+      service.env,
+    )
+    assert.equal(bad.code, 1)
+    assert.match(bad.output, /docker provider:\n\* The following settings shouldn't exist: no_such_option/)
   })
 
   await t.test('virtualbox without VirtualBox: the core settings, provider block ignored (-p)', async () => {

@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict'
+import { createServer } from 'node:net'
 import { test } from 'node:test'
-import { allocateAddresses, parseRange } from '../../../src/plugins/vagrant/addresses.js'
+import {
+  allocate,
+  allocateAddresses,
+  parseRange,
+  rangeAddresses,
+  rangePorts,
+} from '../../../src/plugins/vagrant/addresses.js'
+import { canListen, isHostAddress } from '../../../src/plugins/vagrant/host-check.js'
 
 test('parseRange takes IPv4 CIDR ranges from /8 to /30 and normalises the network address', () => {
   assert.deepEqual(parseRange('127.0.60.77/24'), {
@@ -25,4 +33,34 @@ test('addresses are handed out from network + 2, skipping those in use, stopping
     () => allocateAddresses(range, ['127.0.60.2'], 5),
     /127\.0\.60\.0\/29 has no room for 5 more machine/,
   )
+})
+
+test('allocation skips what is held and what the host check refuses, and says when the range is full', async () => {
+  const range = parseRange('127.0.60.0/29')!
+  const refused = new Set(['127.0.60.3'])
+  assert.deepEqual(
+    await allocate(
+      rangeAddresses(range),
+      ['127.0.60.2'],
+      2,
+      async (a) => !refused.has(a),
+      'docker.ssh-address',
+    ),
+    ['127.0.60.4', '127.0.60.5'],
+  )
+  await assert.rejects(
+    allocate(rangePorts(20000, 20002), [20001], 3, async () => true, 'host-ports 20000-20002'),
+    /^Error: host-ports 20000-20002 has no room for 3 more \(free on this host\)$/,
+  )
+})
+
+test("the host check: a port something listens on is taken, a free one is not; the host's own addresses", async (t) => {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen({ host: '127.0.61.9', port: 0 }, resolve))
+  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())))
+  const { port } = server.address() as { port: number }
+  assert.equal(await canListen('127.0.61.9', port), false)
+  assert.equal(await canListen('127.0.61.10', port), true)
+  assert.equal(isHostAddress('127.0.0.1'), true)
+  assert.equal(isHostAddress('192.0.2.77'), false)
 })

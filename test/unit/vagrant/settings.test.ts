@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import vagrant from '../../../src/plugins/vagrant/index.js'
-import { settingsSchema } from '../../../src/plugins/vagrant/settings.js'
+import { parallelism, settingsSchema } from '../../../src/plugins/vagrant/settings.js'
 
 test('the default export is a provider factory of type vagrant that can create', () => {
   assert.equal(vagrant.type, 'vagrant')
@@ -9,13 +9,17 @@ test('the default export is a provider factory of type vagrant that can create',
   assert.equal(vagrant.settingsSchema, settingsSchema)
 })
 
-test('defaults: virtualbox, two at a time, forwarded ports; docker settings get their own defaults', () => {
-  assert.deepEqual(settingsSchema.parse({}), {
+test('defaults: virtualbox, one at a time, forwarded ports; docker settings get their own defaults', () => {
+  const defaults = settingsSchema.parse({})
+  assert.deepEqual(defaults, {
     provider: 'virtualbox',
-    parallel: 2,
     vagrant: 'vagrant',
     'forward-ports': true,
+    'host-ports': '20000-29999',
+    timeouts: { command: 120, up: 1800, destroy: 600, grace: 60 },
+    hyperv: { switch: 'Default Switch' },
   })
+  assert.equal(parallelism(defaults), 1)
   const docker = settingsSchema.parse({ provider: 'docker', docker: { image: 'i' } })
   assert.deepEqual(docker.docker, {
     image: 'i',
@@ -45,4 +49,34 @@ test('bad settings are refused with the key named', () => {
     /^private-network: the docker provider gets no private network/,
   )
   assert.match(issues({ colour: 'red' })[0]!, /colour/)
+  assert.match(
+    issues({ 'host-ports': '80-90' })[0]!,
+    /^host-ports: host ports below 1024 need root on the host/,
+  )
+  assert.match(issues({ 'host-ports': '2000' })[0]!, /^host-ports: expected a host port range like/)
+  assert.match(issues({ 'host-ports': '3000-2000' })[0]!, /^host-ports: expected a host port range like/)
+  assert.match(
+    issues({ provider: 'hyperv', 'private-network': '10.0.0.0/24' })[0]!,
+    /^private-network: the hyperv provider cannot set a private network address/,
+  )
+  assert.match(issues({ timeouts: { up: 0 } })[0]!, /^timeouts\.up: /)
+})
+
+test('parallel ups only for providers Vagrant runs in parallel: docker and libvirt', () => {
+  const parsed = (value: Record<string, unknown>) => settingsSchema.parse(value)
+  assert.equal(parallelism(parsed({ provider: 'libvirt' })), 2)
+  assert.equal(parallelism(parsed({ provider: 'docker', docker: { image: 'i' } })), 2)
+  assert.equal(parallelism(parsed({ provider: 'libvirt', parallel: 5 })), 5)
+  for (const provider of ['virtualbox', 'hyperv', 'vmware_desktop', 'parallels']) {
+    assert.equal(parallelism(parsed({ provider })), 1)
+    assert.equal(parallelism(parsed({ provider, parallel: 1 })), 1)
+    assert.deepEqual(
+      settingsSchema
+        .safeParse({ provider, parallel: 2 })
+        .error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
+      [
+        `parallel: Vagrant brings ${provider} machines up one at a time (only docker and libvirt in parallel): parallel must be 1`,
+      ],
+    )
+  }
 })

@@ -33,3 +33,18 @@ test('plain ssh_config text with a quoted key path works too; another host gives
   assert.equal(parseSshConfig(plain, 'db-2'), undefined)
   assert.equal(parseSshConfig('', 'db-1'), undefined)
 })
+
+test('a ProxyCommand (vagrant-libvirt on a remote host) is kept as written, quotes and tokens included', () => {
+  const text =
+    'Host web-1\n  HostName 192.168.121.5\n  User vagrant\n  Port 22\n  ProxyCommand ssh -W %h:%p -i "/keys/my key" -l ops libvirt.example.org\n'
+  assert.deepEqual(parseSshConfig(text, 'web-1'), {
+    address: '192.168.121.5',
+    port: 22,
+    user: 'vagrant',
+    proxyCommand: 'ssh -W %h:%p -i "/keys/my key" -l ops libvirt.example.org',
+  })
+  assert.equal(
+    parseSshConfig(`${text.replace(/ProxyCommand .*/, 'ProxyCommand none')}`, 'web-1')?.proxyCommand,
+    undefined,
+  )
+})
