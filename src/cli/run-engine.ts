@@ -1,14 +1,14 @@
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import type { Config } from '@oclif/core'
-import { createRedactor } from '../core/config/environment.js'
+import type { Redactor } from '../core/config/secrets.js'
 import { createPodCrateRunner } from '../core/crates/pod-runner.js'
 import { parseBatch } from '../core/engine/batches.js'
 import { lockProject } from '../core/engine/lock.js'
 import type { EngineOptions } from '../core/engine/options.js'
 import { planPhases, unknownPhases } from '../core/engine/phases.js'
 import { runConverge, runLift } from '../core/engine/run.js'
-import { createEventBus } from '../core/events.js'
+import { createEventBus, eventRedactor } from '../core/events.js'
 import type { RunResult } from '../core/model/results.js'
 import { closeProviders, openProject, openProviders, selectGroups, UsageError } from '../core/project.js'
 import { pluginInfos } from './plugins.js'
@@ -61,7 +61,8 @@ export async function runCommand(
   const batch = flags.batch === undefined ? undefined : parseBatch(flags.batch)
   if (flags.batch !== undefined && !batch)
     throw new UsageError(`--batch ${flags.batch}: expected N or N% (1–100)`)
-  const counts = parseCounts(flags.count ?? [])
+  // Usage mistakes are told before the project is read.
+  parseCounts(flags.count ?? [])
 
   const project = await openProject({
     configFile: flags.config,
@@ -70,6 +71,22 @@ export async function runCommand(
     sets: flags.set,
     builtinCrates: [builtinCratesDir(config)],
   })
+  // Errors come out redacted as events do: a crate's or a node's message may hold a secret.
+  const redact = eventRedactor(project.config.secrets)
+  return runProject(command, project, groupNames, flags, redact).catch((error: unknown) => {
+    throw redact(error)
+  })
+}
+
+async function runProject(
+  command: 'lift' | 'converge',
+  project: Awaited<ReturnType<typeof openProject>>,
+  groupNames: string[],
+  flags: RunFlags,
+  redact: Redactor,
+): Promise<number> {
+  const batch = flags.batch === undefined ? undefined : parseBatch(flags.batch)
+  const counts = parseCounts(flags.count ?? [])
   const groups = selectGroups(project.config, groupNames)
   const consider = flags.consider?.length ? selectGroups(project.config, flags.consider) : []
   for (const name of Object.keys(counts)) selectGroups(project.config, [name])
@@ -83,7 +100,7 @@ export async function runCommand(
     throw new UsageError(unknown)
   }
 
-  const bus = createEventBus(createRedactor(project.config.secrets))
+  const bus = createEventBus(redact)
   const renderer = attachRenderer(bus, {
     json: flags.json,
     verbose: flags.verbose,

@@ -1,3 +1,4 @@
+import { createRedactor, type Redactor } from './config/secrets.js'
 import type { Node } from './model/node.js'
 import type { ActionResult, NodePhaseResult, RunResult } from './model/results.js'
 
@@ -30,6 +31,41 @@ export type EventListener = (event: ForkliftEvent) => void
 /** A tiny typed emitter: the engine emits, renderers listen. */
 export interface EventSink {
   emit(event: ForkliftEvent): void
+}
+
+/**
+ * The keys of events and results whose strings are Forklift's own labels and names (event types,
+ * statuses, group, node and phase names, timestamps): redaction leaves them alone, so a secret that
+ * matches one of Forklift's words never breaks a renderer or the JSON report.
+ */
+export const EVENT_LABELS = [
+  'type',
+  'command',
+  'groups',
+  'group',
+  'provider',
+  'phase',
+  'phases',
+  'nodes',
+  'node',
+  'name',
+  'status',
+  'level',
+  'reason',
+  'stopped',
+  'failedPhase',
+  'created',
+  'destroyed',
+  'startedAt',
+  'id',
+] as const
+
+/** What a diff holding a secret becomes in every output: that the file changed, not how. */
+export const SECRET_DIFF = '(the file holds a secret: its diff is not shown)\n'
+
+/** The redactor of everything a run prints: events, the JSON report, and errors. */
+export function eventRedactor(secrets: readonly string[]): Redactor {
+  return createRedactor(secrets, { labels: EVENT_LABELS, opaque: { diff: SECRET_DIFF } })
 }
 
 /** Fan events out to listeners, each given the event after redaction. */

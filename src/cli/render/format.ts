@@ -16,11 +16,30 @@ export function formatDuration(ms: number): string {
   return ms < 1000 ? `${ms}ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)}s`
 }
 
+/** The longest action summary a line shows. */
+const SUMMARY_WIDTH = 60
+/** The longest message line shown. */
+const LINE_WIDTH = 300
+
+/**
+ * Text cut to `width` characters with `…`. Renderers cut only what the event bus has already
+ * redacted, so a cut never shows part of a secret.
+ */
+export function cut(text: string, width: number): string {
+  return text.length > width ? `${text.slice(0, width - 1)}…` : text
+}
+
+const cutLines = (text: string, width: number) =>
+  text
+    .split('\n')
+    .map((l) => cut(l, width))
+    .join('\n')
+
 /** The failure of a node's phase in one line, then its stderr indented. */
 export function formatFailure(result: NodePhaseResult): string {
   const error = result.error
   if (!error) return 'failed'
-  let text = error.message
+  let text = cutLines(error.message, LINE_WIDTH)
   if (error.exitCode !== undefined && !text.includes(`exit ${error.exitCode}`))
     text += ` (exit ${error.exitCode})`
   if (error.stderr?.trim()) {
@@ -28,7 +47,7 @@ export function formatFailure(result: NodePhaseResult): string {
       .trimEnd()
       .split('\n')
       .slice(-10)
-      .map((l) => `    | ${l}`)
+      .map((l) => `    | ${cut(l, LINE_WIDTH)}`)
       .join('\n')}`
   }
   return text
@@ -61,7 +80,8 @@ export function showsAction(result: ActionResult, view: ActionView): boolean {
 
 /** `changed file /etc/motd: would update content` — status, type, target, message. */
 export function formatAction(result: ActionResult): string {
-  return `${result.status.padEnd(7)} ${result.summary}${result.message ? `: ${result.message}` : ''}`
+  const message = result.message ? `: ${cutLines(result.message, LINE_WIDTH)}` : ''
+  return `${result.status.padEnd(7)} ${cut(result.summary, SUMMARY_WIDTH)}${message}`
 }
 
 /** The action's diff when the view shows diffs (always beside its action line), without trailing blanks. */

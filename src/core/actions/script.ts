@@ -118,12 +118,12 @@ export function compilePhaseScript(
   ].join('\n')
 }
 
+// Whole: renderers shorten it after redaction.
 const lastLine = (lines: string[]): string | undefined =>
   lines
     .map((l) => l.trim())
     .filter(Boolean)
     .at(-1)
-    ?.slice(0, 300)
 
 /**
  * Turn the script's output into one result per action. Output cut short (a dropped connection)

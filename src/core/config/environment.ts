@@ -76,7 +76,12 @@ export function parseSetArgument(argument: string, env: NodeJS.ProcessEnv = proc
     if (problem) throw new ConfigError({ file: where, message: problem })
   }
   const resolved = resolveSecrets(typed ? doc.toJS() : raw, env)
-  if (resolved.problems.length) throw new ConfigError({ file: where, message: resolved.problems[0]!.message })
+  // Named by its key alone when the argument holds a secret (one too short to redact, say).
+  if (resolved.problems.length)
+    throw new ConfigError({
+      file: resolved.secrets.length ? `--set ${key}` : where,
+      message: resolved.problems[0]!.message,
+    })
   return { path: key.split('.'), value: resolved.value, secrets: resolved.secrets }
 }
 

@@ -33,17 +33,28 @@ interface Issue {
 }
 type RawIssue = Omit<Issue, 'path' | 'message'> & { path?: PropertyKey[]; message?: string }
 
-/** How a found value reads in a message: strings quoted, collections named. */
+/** The longest quoted value a message shows whole. */
+const SHOWN_VALUE = 40
+
+/**
+ * How a found value reads in a message: strings quoted (whole: the message is redacted first and
+ * cut by cutQuotedValues after, so no cut ever shows part of a secret), collections named.
+ */
 export function describeValue(value: unknown): string {
   if (value === undefined) return 'nothing'
   if (value === null) return 'an empty value'
-  if (typeof value === 'string') {
-    const shown = value.length > 40 ? `${value.slice(0, 37)}...` : value
-    return JSON.stringify(shown)
-  }
+  if (typeof value === 'string') return JSON.stringify(value)
   if (Array.isArray(value)) return value.length === 0 ? 'an empty list' : 'a list'
   if (typeof value === 'object') return 'a map'
   return String(value)
+}
+
+/** A redacted message with each quoted value longer than SHOWN_VALUE cut to `"first…..."`. */
+export function cutQuotedValues(message: string): string {
+  return message.replace(/"(?:[^"\\]|\\.)*"/g, (literal) => {
+    const value = JSON.parse(literal) as string
+    return value.length > SHOWN_VALUE ? JSON.stringify(`${value.slice(0, SHOWN_VALUE - 3)}...`) : literal
+  })
 }
 
 /** `groups.web.phases.configure[0].path` from `['groups','web','phases','configure',0,'path']`. */

@@ -10,7 +10,15 @@ import {
   setsToEnvironment,
 } from './environment.js'
 import { ConfigError, type ConfigIssue, sortIssues } from './errors.js'
-import { closest, errorMap, explainIssues, formatPath, isPlainObject, toConfigIssues } from './issues.js'
+import {
+  closest,
+  cutQuotedValues,
+  errorMap,
+  explainIssues,
+  formatPath,
+  isPlainObject,
+  toConfigIssues,
+} from './issues.js'
 import { readConfigText } from './read.js'
 import { configSchema, environmentSchema, type GroupConfig } from './schema.js'
 import { createRedactor, resolveSecrets } from './secrets.js'
@@ -67,8 +75,32 @@ export interface LoadedConfig {
 /** The provider type a group gets when it names `local` and no `providers.local` is defined. */
 const IMPLICIT_LOCAL = 'local'
 
+/** Issues as the user sees them: secrets redacted first, then long quoted values cut. */
+function shown(issues: ConfigIssue[], secrets: readonly string[]): ConfigError {
+  const redact = createRedactor(secrets)
+  return new ConfigError(
+    sortIssues(
+      issues.map((i) => ({
+        ...i,
+        file: redact.text(i.file),
+        message: cutQuotedValues(redact.text(i.message)),
+      })),
+    ),
+  )
+}
+
 /** Load, validate and resolve forklift.yaml, --env files and --set values; every mistake is a ConfigError. */
 export async function loadConfig(file: string, options: LoadOptions): Promise<LoadedConfig> {
+  // Every secret met so far redacts whatever mistake is found later.
+  const secrets: string[] = []
+  try {
+    return await readConfig(file, options, secrets)
+  } catch (error) {
+    throw error instanceof ConfigError ? shown(error.issues, secrets) : error
+  }
+}
+
+async function readConfig(file: string, options: LoadOptions, secrets: string[]): Promise<LoadedConfig> {
   const path = localPath(process.cwd(), file)
   const dir = dirname(path)
   const env = options.env ?? process.env
@@ -93,8 +125,7 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
   }
 
   const resolved = resolveSecrets(source.data, env)
-  const secrets = [...resolved.secrets]
-  const redact = createRedactor(secrets)
+  secrets.push(...resolved.secrets)
   // Top-level `x-…` keys are free for YAML anchors (`x-defaults: &defaults`), as in compose files.
   const data = Object.fromEntries(
     Object.entries(resolved.value as Record<string, unknown>).filter(([key]) => !key.startsWith('x-')),
@@ -106,8 +137,7 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
   const parsed = configSchema.safeParse(data, { error: errorMap })
   if (!parsed.success) issues.push(...toConfigIssues(parsed.error.issues, source, data))
   issues.push(...(await checkProviders(source, data, options.providerTypes)))
-  if (issues.length)
-    throw new ConfigError(sortIssues(issues).map((i) => ({ ...i, message: redact(i.message) })))
+  if (issues.length) throw new ConfigError(sortIssues(issues))
   const config = parsed.data!
 
   const envLayers: Environment[] = []
@@ -277,11 +307,14 @@ function checkSets(argumentsGiven: string[], sets: SetValue[]): void {
     const layer = setsToEnvironment([set])
     const checked = environmentSchema.safeParse(layer, { error: errorMap })
     if (checked.success) return
-    const redact = createRedactor(set.secrets)
     for (const issue of explainIssues(checked.error.issues, layer))
-      issues.push({ file: `--set ${redact(argumentsGiven[index]!)}`, message: redact(issue.message) })
+      issues.push({ file: `--set ${argumentsGiven[index]!}`, message: issue.message })
   })
-  if (issues.length) throw new ConfigError(issues)
+  if (issues.length)
+    throw shown(
+      issues,
+      sets.flatMap((set) => set.secrets),
+    )
 }
 
 async function loadEnvFile(
@@ -310,18 +343,14 @@ async function loadEnvFile(
   }
   const resolved = resolveSecrets(source.data, env)
   if (resolved.problems.length) {
-    const redact = createRedactor(resolved.secrets)
-    throw new ConfigError(
-      sortIssues(
-        resolved.problems.map((p) => located(source, p.path, redact(`${formatPath(p.path)}: ${p.message}`))),
-      ),
+    throw shown(
+      resolved.problems.map((p) => located(source, p.path, `${formatPath(p.path)}: ${p.message}`)),
+      resolved.secrets,
     )
   }
   const checked = environmentSchema.safeParse(resolved.value, { error: errorMap })
   if (!checked.success) {
-    const redact = createRedactor(resolved.secrets)
-    const issues = toConfigIssues(checked.error.issues, source, resolved.value)
-    throw new ConfigError(sortIssues(issues.map((i) => ({ ...i, message: redact(i.message) }))))
+    throw shown(toConfigIssues(checked.error.issues, source, resolved.value), resolved.secrets)
   }
   return { environment: resolved.value as Environment, secrets: resolved.secrets }
 }

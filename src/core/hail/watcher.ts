@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises'
 import { dirname } from 'node:path'
+import { createRedactor } from '../config/secrets.js'
 import { nextDelay } from './backoff.js'
 import { storeDirOf, type WatcherConfig } from './config.js'
 import {
@@ -19,7 +20,7 @@ import { hydraSource } from './hydra.js'
 import { acquirePidLock } from './lock.js'
 import type { HailLevel, HailLog, HailLogger } from './log.js'
 import { manifestSource } from './manifest.js'
-import { loadNetrc } from './netrc.js'
+import { loadNetrc, type NetrcEntry } from './netrc.js'
 import { nixBackend } from './nix-profile.js'
 import type { ProfileBackend } from './profile.js'
 import type { Source } from './source.js'
@@ -74,13 +75,40 @@ export function backendFor(config: WatcherConfig, http: HttpOptions): ProfileBac
   })
 }
 
+/** The labels of a hail log record: never redacted. */
+const HAIL_LABELS = ['time', 'level', 'event', 'profile', 'stage', 'build', 'generation']
+
+function hailRedactor(secrets: string[]) {
+  return createRedactor(secrets, { labels: HAIL_LABELS })
+}
+
+/** The password of a URL with credentials, as given and decoded. */
+function urlSecrets(url: string): string[] {
+  try {
+    const password = new URL(url).password
+    return password ? [password, decodeURIComponent(password)] : []
+  } catch {
+    return []
+  }
+}
+
+/** netrc passwords, and the Basic credentials made of them. */
+function netrcSecrets(entries: NetrcEntry[]): string[] {
+  return entries.flatMap((e) =>
+    e.password ? [e.password, Buffer.from(`${e.login ?? ''}:${e.password}`).toString('base64')] : [],
+  )
+}
+
 /** Create a watcher for one profile. Nothing happens until `run`. */
 export function createWatcher(config: WatcherConfig, logger: HailLogger): Watcher {
   const { paths } = config
   const state = openState(paths.stateDir)
   const env = config.env ?? process.env
+  // Every record goes out redacted: the source URL's password, and netrc's once it is read.
+  const sourceUrl = config.source.kind === 'hydra' ? config.source.jobUri : config.source.url
+  let redact = hailRedactor(urlSecrets(sourceUrl))
   const log = (level: HailLevel, event: string, msg: string, fields: Partial<HailLog> = {}) =>
-    logger({ time: new Date().toISOString(), level, event, msg, profile: paths.profile, ...fields })
+    logger(redact({ time: new Date().toISOString(), level, event, msg, profile: paths.profile, ...fields }))
 
   let wakeRequested = false
   let wake: (() => void) | undefined
@@ -330,6 +358,7 @@ export function createWatcher(config: WatcherConfig, logger: HailLogger): Watche
     async run(stop) {
       await permitted(paths.stateDir, () => state.ensure())
       const netrc = config.netrcFile ? await loadNetrc(config.netrcFile) : undefined
+      if (netrc) redact = hailRedactor([...urlSecrets(sourceUrl), ...netrcSecrets(netrc.entries)])
       if (netrc?.warning) log('warn', 'warning', netrc.warning)
       const http: HttpOptions = {
         timeoutMs: config.httpTimeoutMs,

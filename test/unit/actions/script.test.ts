@@ -197,7 +197,7 @@ describe('describeAction', () => {
         'package nginx curl',
         'package nginx',
         'exec apt-get clean',
-        `exec ${'x'.repeat(47)}…`,
+        `exec ${'x'.repeat(80)}`,
         'service nginx',
         'package-update',
         'user deploy',
