@@ -72,6 +72,8 @@ const reasons: Record<string, (action: Action, exit: number) => string> = {
   backup: () => 'could not keep the old version as .forklift-backup',
   exit: (_a, exit) => `exited with status ${exit}`,
   nofetch: () => 'neither curl nor wget is installed on the node',
+  argurl: () =>
+    'the node has no curl and its wget (busybox) reads URLs only from its command line, where any user could see this one’s credentials or query: install curl',
   fetch: () => 'download failed',
   nosha: () => 'sha256sum is not installed on the node',
   checksum: (a) => `sha256 is not ${field(a, 'sha256')}; the old file was left alone`,

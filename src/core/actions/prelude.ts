@@ -87,18 +87,22 @@ if command -v sha256sum >/dev/null 2>&1; then _same(){ _h=$(sha256sum <"$P") && 
 else _same(){ c | cmp -s - "$P"; }; fi`,
   },
 
-  // Move the written temp file _t over P: owner, group and mode from OW GR MO or the old file,
-  // the old file kept as P.forklift-backup when B is set, validated by visudo when V is set.
+  // _tmp makes the temp file _t beside P with mktemp (new, 0600, never a planted name or symlink).
+  // _mv moves it over P (rename: a symlink at P is replaced, never followed): owner, group and mode
+  // from OW GR MO or the old file, the old file kept as P.forklift-backup (a hard link, else a copy
+  // made the same way) when B is set, validated by visudo when V is set.
   mv: {
     code: sh`
 _um=$(umask); _dm=$(printf '%o' $((0666 & ~0$_um)))
+_tmp(){ _t=$(mktemp "$\{P%/*}/.forklift.XXXXXX") || { _r=$?; _t=; _f write "$_r"; return 1; }; }
 _mv(){
 if [ -n "$V" ] && command -v visudo >/dev/null 2>&1 && ! visudo -cf "$_t" >&2; then rm -f "$_t"; _f visudo; return 1; fi
 [ -z "$_e" ] || chown "$_su:$_sg" "$_t" 2>/dev/null
 { [ -z "$OW" ] || chown "$OW" "$_t"; } && { [ -z "$GR" ] || chgrp "$GR" "$_t"; } && chmod "$\{MO:-$\{_sm:-$_dm}}" "$_t" || { X=$?; rm -f "$_t"; _f attrs; return 1; }
-if [ -n "$B" ] && [ -n "$_e" ]; then ln -f "$P" "$P.forklift-backup" 2>/dev/null || cp -p "$P" "$P.forklift-backup" || { X=$?; rm -f "$_t"; _f backup; return 1; }; fi
+if [ -n "$B" ] && [ -n "$_e" ]; then ln -f "$P" "$P.forklift-backup" 2>/dev/null || _bk || { X=$?; rm -f "$_t"; _f backup; return 1; }; fi
 [ ! -L "$P" ] || rm -f "$P"
-mv -f "$_t" "$P" || { X=$?; rm -f "$_t"; _f write; return 1; }; }`,
+mv -f "$_t" "$P" || { X=$?; rm -f "$_t"; _f write; return 1; }; }
+_bk(){ _b=$(mktemp "$\{P%/*}/.forklift.XXXXXX") && cp -p "$P" "$_b" && mv -f "$_b" "$P.forklift-backup" || { rm -f "$_b"; return 1; }; }`,
   },
 
   // A file with content c() (when HC is set) and attributes; K names the change (default content/create).
@@ -112,8 +116,8 @@ if [ -z "$HC" ] || _same; then _at "$P"; return; fi
 [ -z "$DF" ] || _cur o "$P"; _c "$\{K:-content}"; _at "$P" 1
 else _c "$\{K:-create}"; fi
 [ "$D" != 1 ] || return 0
-_t="$\{P%/*}/.forklift.$$.tmp"
-umask 077; c >"$_t"; _r=$?; umask "$_um"
+_tmp || return 1
+c >"$_t"; _r=$?
 [ "$_r" = 0 ] || { rm -f "$_t"; _f write "$_r"; return 1; }
 _mv; }`,
   },
@@ -123,7 +127,9 @@ _mv; }`,
     code: sh`_rmf(){ if [ -d "$P" ] && [ ! -L "$P" ]; then _f isdir; elif [ -e "$P" ] || [ -L "$P" ]; then _c remove; _x rm -f "$P"; fi; }`,
   },
 
-  // P from URL UR, checked against sha256 H before it replaces anything.
+  // P from URL UR, checked against sha256 H before it replaces anything. The URL (credentials and
+  // all) reaches curl (as its config line UK) or GNU wget on stdin, never as an argument ps shows;
+  // busybox wget takes only arguments, so it gets only URLs with no credentials and no query.
   url: {
     needs: ['cls', 'same', 'at', 'mv'],
     code: sh`
@@ -131,11 +137,13 @@ _url(){ _cls || return 1
 command -v sha256sum >/dev/null 2>&1 || { _f nosha; return 1; }
 if [ -n "$_e" ]; then if _same; then _at "$P"; return; fi; _c content; _at "$P" 1; else _c create; fi
 [ "$D" != 1 ] || return 0
-_t="$\{P%/*}/.forklift.$$.tmp"; _r=; umask 077
-if command -v curl >/dev/null 2>&1; then curl -fsSL -o "$_t" "$UR"; _r=$?
-elif command -v wget >/dev/null 2>&1; then wget -q -O "$_t" "$UR"; _r=$?; fi
-umask "$_um"
-[ -n "$_r" ] || { _f nofetch; return 1; }
+_tmp || return 1; _r=
+if command -v curl >/dev/null 2>&1; then printf '%s\n' "$UK" | curl -fsSL -K - -o "$_t"; _r=$?
+elif wget --version 2>/dev/null | grep -q 'GNU Wget'; then printf '%s\n' "$UR" | wget -q -O "$_t" -i -; _r=$?
+elif command -v wget >/dev/null 2>&1; then
+case $UR in *@*|*\?*) rm -f "$_t"; _f argurl; return 1;; esac
+wget -q -O "$_t" "$UR"; _r=$?; fi
+[ -n "$_r" ] || { rm -f "$_t"; _f nofetch; return 1; }
 [ "$_r" = 0 ] || { rm -f "$_t"; _f fetch "$_r"; return 1; }
 _h=$(sha256sum <"$_t"); _h=$\{_h%% *}
 [ "$_h" = "$H" ] || { echo "the download's sha256 is $_h" >&2; rm -f "$_t"; _f checksum; return 1; }
@@ -158,8 +166,8 @@ _line(){ [ ! -L "$P" ] || P=$(readlink -f "$P")
 _cls || return 1
 [ -n "$_e" ] || [ "$LS" != absent ] || return 0
 _i=$P; [ -n "$_e" ] || _i=/dev/null
-if [ "$D" = 1 ]; then _t=$T/n; else _t="$\{P%/*}/.forklift.$$.tmp"; fi
-umask 077; L=$LN R=$LR A=$LS LC_ALL=C awk "$_lawk" "$_i" >"$_t"; _r=$?; umask "$_um"
+if [ "$D" = 1 ]; then _t=$T/n; else _tmp || return 1; fi
+L=$LN R=$LR A=$LS LC_ALL=C awk "$_lawk" "$_i" >"$_t"; _r=$?
 case $_r in 0) rm -f "$_t"; return 0;; 10) ;; *) rm -f "$_t"; _f edit "$_r"; return 1;; esac
 if [ -n "$_e" ]; then _c line; _cur o "$P"; else _c create; fi
 _cur n "$_t"
@@ -199,8 +207,10 @@ elif [ "$LS" != absent ]; then _c create; _x ln -s -- "$TG" "$P"; fi; }`,
   },
 
   // exec: ES through e() (which sets cwd and env), guarded by EC (creates), EU (unless), EO (onlyIf).
+  // _es writes the script e() runs to $T/x (0600 in the private folder): never an argument ps shows.
   ex: {
     code: sh`
+_es(){ (umask 077; printf '%s\n' "$1" >"$T/x"); }
 _ex(){ XO=1
 if [ -n "$EC" ] && { [ -e "$EC" ] || [ -L "$EC" ]; }; then M=creates; return 0; fi
 if [ -n "$EU" ] && e "$EU" >/dev/null 2>&1; then M=unless; return 0; fi
@@ -335,6 +345,8 @@ for _g in $_cg; do case $_wg in *" $_g "*) ;; *) _xn delgroup delgroup "$UN" "$_
 _keys(){ _pw "$UN" || return 0
 [ -d "$_ph" ] || { _f nohome; return 1; }
 _gi=$(id -g "$UN"); OW=$UN GR=$_gi P=$_ph/.ssh
+# The user owns the home: a symlink there would have root chown or write wherever it points.
+if [ -L "$P" ]; then _f notdir; return 1; fi
 if [ -d "$P" ]; then MO=700; _st "$P"; _at "$P" || return 1
 else _c keys; [ "$D" != 1 ] || return 0; _x mkdir -m 700 "$P" && _x chown "$UN:$_gi" "$P" || return 1; fi
 P=$_ph/.ssh/authorized_keys MO=600 K=keys HC=1; _put; }`,

@@ -9,6 +9,13 @@ export function shq(value: string, what = 'a shell value'): string {
   return `'${value.replaceAll("'", `'\\''`)}'`
 }
 
+/** A curl config file line (`curl -K`) setting `name` to a value: double-quoted, `\` and `"` escaped. */
+export function curlConfigLine(name: string, value: string): string {
+  if (/[\0\r\n]/.test(value))
+    throw new Error(`${name} contains a line break or NUL byte, which curl's config cannot hold`)
+  return `${name} = "${value.replace(/[\\"]/g, '\\$&')}"`
+}
+
 /** The bytes a file should hold: strings are UTF-8, byte arrays are taken as they are. */
 export function toBytes(content: string | Uint8Array): Uint8Array {
   return typeof content === 'string' ? new TextEncoder().encode(content) : content

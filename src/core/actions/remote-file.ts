@@ -1,5 +1,5 @@
 import { type ActionDefinition, assign, contentFunction, normalMode } from './definition.js'
-import { toBytes } from './quote.js'
+import { curlConfigLine, toBytes } from './quote.js'
 import type { RemoteFileAction } from './types.js'
 
 /**
@@ -23,7 +23,12 @@ export const remoteFile: ActionDefinition<RemoteFileAction> = {
       B: action.backup !== false,
     }
     if (action.url !== undefined) {
-      const url = assign({ ...vars, UR: action.url, H: action.sha256!.toLowerCase() })
+      const url = assign({
+        ...vars,
+        UR: action.url,
+        UK: curlConfigLine('url', action.url),
+        H: action.sha256!.toLowerCase(),
+      })
       return { body: `${url}\n_url`, helpers: ['url'] }
     }
     return {

@@ -83,7 +83,7 @@ const exec = z
   .object({
     ...base,
     type: z.literal('exec'),
-    script: text().describe('POSIX sh script, run by `sh -c` in its own process'),
+    script: text().describe('POSIX sh script, run by `sh` in its own process'),
     creates: text().optional().describe('Skip when this path exists (relative to `cwd`)'),
     unless: text().optional().describe('Skip when this command succeeds'),
     onlyIf: text().optional().describe('Run only when this command succeeds'),
