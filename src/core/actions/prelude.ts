@@ -430,6 +430,9 @@ _sc(){ _xn init.d "/etc/init.d/$SN" "$1"; }`,
 
 export type HelperName = keyof typeof helpers
 
+/** Every helper's name (for tests that check each one). */
+export const HELPER_NAMES = Object.keys(helpers) as HelperName[]
+
 /** The helpers' code for these names and what they need, each once, in a stable order. */
 export function helperCode(names: Iterable<HelperName>): string {
   const wanted = new Set<HelperName>()
