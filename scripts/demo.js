@@ -11,4 +11,17 @@ const forklift = (...args) => {
   if (result.status !== 0) process.exit(result.status ?? 1)
 }
 if (!existsSync(join(dir, 'forklift.yaml'))) forklift('init', dir, '--name', 'demo')
-forklift('converge', '-c', join(dir, 'forklift.yaml'))
+const converge = ['converge', '-c', join(dir, 'forklift.yaml')]
+const first = spawnSync(process.execPath, ['bin/run.js', ...converge], {
+  stdio: ['inherit', 'inherit', 'pipe'],
+  encoding: 'utf8',
+})
+process.stderr.write(first.stderr)
+if (first.status !== 0 && /cannot sandbox pods/.test(first.stderr)) {
+  // A fresh machine without bubblewrap or user namespaces: the demo's own crate is Forklift's code,
+  // so the demo (and only the demo) opts down, and says so; real projects are refused as above.
+  console.error(
+    'demo: running the starter crate with --sandbox node-only (install bubblewrap for the real sandbox)',
+  )
+  forklift(...converge, '--sandbox', 'node-only')
+} else if (first.status !== 0) process.exit(first.status ?? 1)

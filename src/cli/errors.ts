@@ -1,7 +1,15 @@
 import { Errors } from '@oclif/core'
 
 /** Errors that come from what the user wrote or typed: shown as one line, exit status 2, no stack. */
-const USER_ERRORS = new Set(['ConfigError', 'UsageError', 'CrateError', 'RegistryError', 'ProviderError'])
+const USER_ERRORS = new Set([
+  'ConfigError',
+  'UsageError',
+  'CrateError',
+  'RegistryError',
+  'ProviderError',
+  // Pods cannot be isolated here as asked: the user installs bubblewrap or opts down.
+  'PodSandboxError',
+])
 
 /** Refusals that are no one's mistake (another run holds the project): one line, exit status 1. */
 const REFUSALS = new Set(['ProjectLockedError'])

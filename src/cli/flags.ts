@@ -6,9 +6,17 @@ export const projectFlags = {
   json: Flags.boolean({ description: 'Print one JSON document instead of progress', default: false }),
 }
 
+/** How pods are isolated: overrides forklift.yaml's `sandbox`. */
+export const sandboxFlag = Flags.string({
+  description:
+    "How pods are isolated: auto (bubblewrap, else unshare), bwrap, unshare, or node-only (Node's permission model alone; warns)",
+  options: ['auto', 'bwrap', 'unshare', 'node-only'],
+})
+
 /** Flags of the commands that run phases (lift, converge). */
 export const runFlags = {
   ...projectFlags,
+  sandbox: sandboxFlag,
   phase: Flags.string({
     char: 'p',
     description:

@@ -3,15 +3,20 @@ import { Errors, Flags } from '@oclif/core'
 import {
   destroyPod,
   makePod,
+  osSandbox,
   type Pod,
   PodError,
   PodExitError,
   PodInstallError,
+  PodSandboxError,
   PodTimeoutError,
   PodUsageError,
   PodValueError,
+  type SandboxMode,
+  takeSandboxWarning,
   toJsonValue,
 } from '../core/pods/index.js'
+import { sandboxFlag } from './flags.js'
 import { showable } from './render/showable.js'
 
 // What `pod eval` and `pod call` share: their flags, one pod per command, and how results are shown.
@@ -43,6 +48,12 @@ export const podRunFlags = {
     max: 65536,
   }),
   json: Flags.boolean({ description: 'Print the value as JSON' }),
+  'max-reply': Flags.integer({
+    description: 'Largest value the pod may send back, in MB',
+    default: 64,
+    min: 1,
+  }),
+  sandbox: sandboxFlag,
 }
 
 /** Start a pod for a command. */
@@ -52,13 +63,20 @@ export interface PodRunFlags {
   path?: string[]
   timeout: number
   heap: number
+  'max-reply': number
+  sandbox?: string
 }
 
-function podFor(flags: PodRunFlags): Promise<Pod> {
+async function podFor(flags: PodRunFlags): Promise<Pod> {
+  const sandbox = (flags.sandbox ?? 'auto') as SandboxMode
+  // Said once, as the command's own warning, before the pod starts.
+  const warning = takeSandboxWarning(await osSandbox(sandbox))
+  if (warning) process.stderr.write(`Warning: ${warning}\n`)
   return makePod({
     dependencies: flags.dep ?? [],
     paths: flags.path ?? [],
-    limits: { timeoutMs: flags.timeout * 1000, heapMb: flags.heap },
+    limits: { timeoutMs: flags.timeout * 1000, heapMb: flags.heap, replyMb: flags['max-reply'] },
+    sandbox,
   })
 }
 
@@ -88,7 +106,14 @@ function podFailure(error: unknown): { message: string } | undefined {
     const where = frame?.match(/\(([^()]+)\)\s*$/)?.[1] ?? frame?.trim().replace(/^at /, '')
     return { message: `${error.remoteName}: ${error.message.split('\n')[0]}${where ? ` (at ${where})` : ''}` }
   }
-  const known = [PodUsageError, PodInstallError, PodValueError, PodTimeoutError, PodExitError]
+  const known = [
+    PodUsageError,
+    PodInstallError,
+    PodValueError,
+    PodTimeoutError,
+    PodExitError,
+    PodSandboxError,
+  ]
   if (known.some((kind) => error instanceof kind)) return { message: (error as Error).message }
   return undefined
 }

@@ -10,6 +10,7 @@ import { planPhases, unknownPhases } from '../core/engine/phases.js'
 import { runConverge, runLift } from '../core/engine/run.js'
 import { createEventBus, eventRedactor } from '../core/events.js'
 import type { RunResult } from '../core/model/results.js'
+import { osSandbox, type SandboxMode, takeSandboxWarning } from '../core/pods/sandbox.js'
 import { closeProviders, openProject, openProviders, selectGroups, UsageError } from '../core/project.js'
 import { pluginInfos } from './plugins.js'
 import { attachRenderer } from './render/attach.js'
@@ -29,6 +30,7 @@ export interface RunFlags {
   'connect-timeout': number
   verbose: boolean
   count?: string[]
+  sandbox?: string
 }
 
 /** Forklift's own config folder (its known_hosts lives there). */
@@ -92,8 +94,12 @@ async function runProject(
   for (const name of Object.keys(counts)) selectGroups(project.config, [name])
 
   const phases = flags.phase ?? []
+  // Found before any pod starts: where pods cannot be isolated as asked, crates are refused in one line.
+  const sandboxMode = (flags.sandbox ?? project.config.sandbox) as SandboxMode
+  const sandboxWarning =
+    project.crates.size > 0 ? takeSandboxWarning(await osSandbox(sandboxMode)) : undefined
   // Every crate runs sandboxed in a pod; crates with one dependency set share one pool for the whole run.
-  const runner = createPodCrateRunner({ crates: project.crates.values() })
+  const runner = createPodCrateRunner({ crates: project.crates.values(), sandbox: sandboxMode })
   const unknown = await unknownPhases(phases, groups, project.crates, runner)
   if (unknown) {
     await runner.close()
@@ -108,6 +114,11 @@ async function runProject(
     groups,
     phases: planPhases(command, phases),
   })
+  if (sandboxWarning) {
+    // A JSON document has no place for it, and it must not go unsaid: stderr.
+    if (flags.json) process.stderr.write(`WARN ${sandboxWarning}\n`)
+    else bus.emit({ type: 'log', level: 'warn', message: sandboxWarning })
+  }
 
   const stop = new AbortController()
   const abort = new AbortController()

@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises'
+import { readFile, realpath } from 'node:fs/promises'
+import { sep } from 'node:path'
 import { describeValue } from '../config/issues.js'
 import type { Facts } from '../model/node.js'
 import type { ActionResult } from '../model/results.js'
@@ -14,6 +15,15 @@ import { renderTemplate } from './template.js'
 import type { Action } from './types.js'
 import { ActionError, checkAction, fieldError } from './validate.js'
 
+/** Whether a real path lies in one of these folders, each taken by its own real path. */
+async function insideAny(real: string, roots: string[]): Promise<boolean> {
+  for (const root of roots) {
+    const base = await realpath(root).catch(() => undefined)
+    if (base && (real === base || real.startsWith(base.endsWith(sep) ? base : base + sep))) return true
+  }
+  return false
+}
+
 /** The definition of an action the schema accepted. */
 function definitionFor(action: Action): ActionDefinition<Action> {
   return definitionOf(action.type)!
@@ -22,11 +32,12 @@ function definitionFor(action: Action): ActionDefinition<Action> {
 /**
  * Control-side work before compiling: check every action against the action schema, render
  * `remote-file` templates with `templateData` (settings, env, node) and read `localFile`s (relative
- * to baseDir, `~/` in the home folder), so that compiling is pure. Returns new actions; the input is not changed.
+ * to baseDir, `~/` in the home folder; with `localRoots`, only files whose real path lies in one of them),
+ * so that compiling is pure. Returns new actions; the input is not changed.
  */
 export async function prepareActions(
   actions: Action[],
-  options: { baseDir: string; templateData: Record<string, unknown> },
+  options: { baseDir: string; templateData: Record<string, unknown>; localRoots?: string[] },
 ): Promise<Action[]> {
   if (!Array.isArray(actions))
     throw new ActionError(`actions must be a list, got ${describeValue(actions as unknown)}`)
@@ -57,8 +68,18 @@ export async function prepareActions(
       const path = localPath(options.baseDir, localFile)
       let content: Uint8Array
       try {
-        content = new Uint8Array(await readFile(path))
+        const real = await realpath(path)
+        if (options.localRoots && !(await insideAny(real, options.localRoots))) {
+          throw fieldError(
+            action,
+            index,
+            'localFile',
+            `${path} is outside ${options.localRoots.join(' and ')}: a crate may upload only files of its own folder or the project's`,
+          )
+        }
+        content = new Uint8Array(await readFile(real))
       } catch (error) {
+        if (error instanceof ActionError) throw error
         const code = (error as NodeJS.ErrnoException).code
         throw fieldError(action, index, 'localFile', `cannot read ${path}${code ? ` (${code})` : ''}`)
       }

@@ -70,6 +70,8 @@ export interface LoadedConfig {
   cratePath: string[]
   /** Every secret value (`!secret`, `${env:NAME}`), for the redactor. */
   secrets: string[]
+  /** How crates' pods are isolated, as written (`auto` when not). */
+  sandbox: 'auto' | 'bwrap' | 'unshare' | 'node-only'
 }
 
 /** The provider type a group gets when it names `local` and no `providers.local` is defined. */
@@ -181,6 +183,7 @@ async function readConfig(file: string, options: LoadOptions, secrets: string[])
     groups,
     cratePath: (config.crates?.path ?? ['crates']).map((p) => localPath(dir, p)),
     secrets: [...new Set(secrets)],
+    sandbox: config.sandbox ?? 'auto',
   }
 }
 

@@ -173,6 +173,12 @@ export const configSchema = z
         },
       })
       .optional(),
+    sandbox: z
+      .enum(['auto', 'bwrap', 'unshare', 'node-only'], expecting('auto, bwrap, unshare or node-only'))
+      .optional()
+      .describe(
+        "How crates' pods are isolated (docs/security.md): auto (default) is bubblewrap, else unshare with a warning, else a refusal; bwrap requires bubblewrap; node-only opts down to Node's permission model alone, with a warning every run",
+      ),
     crates: z
       .object({
         path: z

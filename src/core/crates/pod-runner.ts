@@ -2,8 +2,9 @@ import { realpath } from 'node:fs/promises'
 import { PodError, PodExitError, PodTimeoutError, PodValueError } from '../pods/errors.js'
 import type { PodHandle, PodLimits } from '../pods/pod.js'
 import { type PodPool, podPool } from '../pods/pool.js'
+import type { SandboxMode } from '../pods/sandbox.js'
 import { normalizeDependencies, specKey } from '../pods/specs.js'
-import { unsendableReason } from '../pods/values.js'
+import { unsendableReason, withoutPrototypes } from '../pods/values.js'
 import { CrateError } from './resolve.js'
 import type { CrateContextData, CrateRunner, PhaseOutput, ResolvedCrate } from './types.js'
 
@@ -20,6 +21,8 @@ export interface PodCrateRunnerOptions {
   warm?: number
   /** What the crates' pods write to stdout and stderr. */
   onOutput?: (stream: 'stdout' | 'stderr', text: string) => void
+  /** How the pods are isolated (default `auto`; see PodOptions.sandbox). */
+  sandbox?: SandboxMode
 }
 
 /** A crate's phase failed inside its pod: names the crate, phase and node; the stack is the pod's. */
@@ -94,6 +97,7 @@ export function createPodCrateRunner(options: PodCrateRunnerOptions = {}): Crate
           ...(options.limits ? { limits: options.limits } : {}),
           ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
           ...(options.onOutput ? { onOutput: options.onOutput } : {}),
+          ...(options.sandbox ? { sandbox: options.sandbox } : {}),
         },
         { size: options.warm ?? 0 },
       )
@@ -165,10 +169,17 @@ export function createPodCrateRunner(options: PodCrateRunnerOptions = {}): Crate
       const pod = await podOf(crate)
       const label = `phase ${data.phase} of crate "${crate.name}" on node ${data.node.name}`
       try {
-        return (await pod.request(
+        const output = (await pod.request(
           { op: 'crate-run', crate: crate.name, entry: await entryOf(crate), data },
           label,
         )) as PhaseOutput
+        // The runtime checked the shape; published data lands in objects no key can reshape.
+        return {
+          ...output,
+          actions: output.actions,
+          published: withoutPrototypes(output.published),
+          ...(output.defaults !== undefined ? { defaults: withoutPrototypes(output.defaults) } : {}),
+        }
       } catch (error) {
         if (error instanceof PodError && error.remoteName === 'CrateError')
           throw new CrateError(error.message)

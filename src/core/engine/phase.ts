@@ -25,7 +25,13 @@ export class PhaseError extends Error {
 }
 
 /** Actions from one source (a crate, the group's own list, bootstrap), named in their errors. */
-type Batch = { source: string; actions: Action[]; templateData: Record<string, unknown> }
+type Batch = {
+  source: string
+  actions: Action[]
+  templateData: Record<string, unknown>
+  /** Folders a crate's `localFile` must lie in (by real path); none for the user's own actions. */
+  localRoots?: string[]
+}
 
 /** Ask each crate of the group for its actions in this phase, then add the group's own. */
 async function planNode(session: NodeSession, phase: string, options: EngineOptions, shared: RunShared) {
@@ -84,9 +90,19 @@ async function planNode(session: NodeSession, phase: string, options: EngineOpti
         group.name,
         ...shared.nodes.filter((n) => n.name === node.name).map((n) => n.group),
       ])
-      const entry = shared.published[node.name] ?? { groups: [], facilities: {} }
+      // Facility names are the crate's: no key of theirs may reach a prototype.
+      const entry = shared.published[node.name] ?? {
+        groups: [],
+        facilities: Object.create(null) as Record<string, unknown>,
+      }
       entry.groups = [...new Set([...entry.groups, ...groups])]
-      Object.assign(entry.facilities, output.published)
+      for (const facility of Object.keys(output.published))
+        Object.defineProperty(entry.facilities, facility, {
+          value: output.published[facility],
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        })
       shared.published[node.name] = entry
     }
     // Templates see the settings the phase function saw: the crate's defaults under the group's.
@@ -95,6 +111,7 @@ async function planNode(session: NodeSession, phase: string, options: EngineOpti
       source: `crate "${use.name}"`,
       actions: output.actions,
       templateData: { ...baseTemplate, settings: { ...defaults, ...use.settings } },
+      localRoots: [crate.dir, options.projectDir],
     })
   }
   const own = group.phases[phase]
@@ -111,6 +128,7 @@ async function planNode(session: NodeSession, phase: string, options: EngineOpti
       const actions = await prepareActions(batch.actions, {
         baseDir: options.projectDir,
         templateData: batch.templateData,
+        ...(batch.localRoots ? { localRoots: batch.localRoots } : {}),
       })
       // A folder node's actions stay in its folder, whatever their paths say.
       prepared.push(...confineToFolder(actions, node))

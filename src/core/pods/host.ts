@@ -2,9 +2,11 @@
 // permission model, so it may import nothing of Forklift but the files copied with it.
 import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import { Socket } from 'node:net'
 import { isAbsolute, resolve, sep } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { CrateContext, CrateContextData, CrateDefinition } from '../crates/types.js'
+import { CHANNEL_FD, encodeFrame, FrameReader } from './channel.js'
 import type { RemoteErrorData } from './errors.js'
 import type { HostConfig, HostMessage, HostRequest } from './protocol.js'
 import { unsendableReason } from './values.js'
@@ -12,6 +14,7 @@ import { unsendableReason } from './values.js'
 type MakeContext = (data: CrateContextData, published: Record<string, unknown>) => CrateContext
 
 const config = JSON.parse(process.argv[2] ?? '{}') as HostConfig
+if (config.clearPwd) delete process.env.PWD
 
 // Ctrl-C at a terminal reaches the whole process group: what an interrupt means is Forklift's to
 // decide (a first one lets running work finish), and Forklift ends its pods itself.
@@ -157,7 +160,8 @@ async function runCrate(crate: string, entry: string, data: CrateContextData) {
   const phase = Object.hasOwn(definition.phases, data.phase) ? definition.phases[data.phase] : undefined
   if (typeof phase !== 'function') return { actions: [], published: {}, defaults: definition.defaults ?? {} }
   makeContext ??= import(config.context).then((m: { makeCrateContext: MakeContext }) => m.makeCrateContext)
-  const published: Record<string, unknown> = {}
+  // No prototype: a facility named `__proto__` is a key like any other.
+  const published = Object.create(null) as Record<string, unknown>
   const settings = { ...(definition.defaults ?? {}), ...data.settings }
   const actions = await phase((await makeContext)({ ...data, settings }, published))
   if (!Array.isArray(actions)) {
@@ -209,22 +213,49 @@ function errorData(error: unknown): RemoteErrorData {
   return { name: 'Error', message: `the pod's code threw a non-error value: ${String(error)}` }
 }
 
+const channel = new Socket({ fd: CHANNEL_FD, readable: true, writable: true })
+
 function send(message: HostMessage): void {
-  process.send?.(message)
+  channel.write(encodeFrame(message))
 }
 
-process.on('message', async (message: HostRequest & { id: number }) => {
+/** A reply as a frame, or the error saying why it cannot go back (not data, too large). */
+function replyFrame(request: HostRequest, id: number, value: unknown): Buffer {
+  const reason = unsendable(request, value)
+  if (reason) throw namedError('PodValueError', reason)
+  let frame: Buffer
+  try {
+    frame = encodeFrame({ type: 'reply', id, ok: true, value } satisfies HostMessage)
+  } catch (error) {
+    throw namedError('PodValueError', `the value cannot be sent: ${(error as Error).message}`)
+  }
+  if (frame.length - 4 > config.replyBytes) {
+    const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`
+    throw namedError(
+      'PodValueError',
+      `the reply is ${mb(frame.length - 4)}, over the pod's limit of ${mb(config.replyBytes)} (limits.replyMb)`,
+    )
+  }
+  return frame
+}
+
+async function serve(message: HostRequest & { id: number }): Promise<void> {
   const { id } = message
   try {
-    const value = await handle(message)
-    const reason = unsendable(message, value)
-    if (reason) throw namedError('PodValueError', reason)
-    send({ type: 'reply', id, ok: true, value })
+    channel.write(replyFrame(message, id, await handle(message)))
   } catch (error) {
     send({ type: 'reply', id, ok: false, error: errorData(error) })
   }
-})
+}
 
+// Requests come from Forklift, one at a time: a frame that does not parse means Forklift is gone.
+const reader = new FrameReader(
+  Number.MAX_SAFE_INTEGER,
+  (message) => void serve(message as HostRequest & { id: number }),
+  () => process.exit(70),
+)
+channel.on('data', (chunk: Buffer) => reader.push(chunk))
 // Forklift went away: so does the pod.
-process.on('disconnect', () => process.exit(0))
+channel.on('end', () => process.exit(0))
+channel.on('error', () => process.exit(0))
 send({ type: 'ready' })

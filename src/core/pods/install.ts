@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { cacheLayout, SET_META } from './cache-layout.js'
 import { PodInstallError } from './errors.js'
 import { SHIM_FILES, SHIM_HASH } from './shim.js'
-import { type NormalizedDependency, SET_LAYOUT, specKey } from './specs.js'
+import { hashFolder, type NormalizedDependency, SET_LAYOUT, specKey } from './specs.js'
 
 /** An installed dependency set in the cache. */
 export interface DependencySet {
@@ -101,11 +101,24 @@ interface Lockfile {
   packages?: Record<string, { version?: string; integrity?: string; resolved?: string; link?: boolean }>
 }
 
-function resolvedHash(lock: Lockfile, dependencies: NormalizedDependency[]): string {
-  const packages = Object.entries(lock.packages ?? {})
+/**
+ * The set's name: what was really installed. `resolved` is in it, so a git dependency (which has no
+ * integrity) is keyed by the exact commit npm checked out, and two commits never share a folder; any
+ * entry without integrity also adds a hash of the files npm put in place.
+ */
+async function resolvedHash(
+  lock: Lockfile,
+  dependencies: NormalizedDependency[],
+  installDir: string,
+): Promise<string> {
+  const entries = Object.entries(lock.packages ?? {})
     .filter(([path]) => path !== '')
-    .map(([path, p]) => [path, p.version ?? null, p.integrity ?? null])
-    .sort((a, b) => (String(a[0]) < String(b[0]) ? -1 : 1))
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+  const packages: (string | null)[][] = []
+  for (const [path, p] of entries) {
+    const files = p.integrity || p.link ? null : await hashFolder(join(installDir, path)).catch(() => null)
+    packages.push([path, p.version ?? null, p.integrity ?? null, p.resolved ?? null, files])
+  }
   // Folders have no integrity in the lockfile: their content hash stands in.
   const local = dependencies.flatMap((d) => (d.contentHash ? [d.contentHash] : [])).sort()
   const material = JSON.stringify([SET_LAYOUT, SHIM_HASH, packages, local])
@@ -144,7 +157,7 @@ async function install(
       await mkdir(shim, { recursive: true })
       for (const [name, content] of Object.entries(SHIM_FILES)) await writeFile(join(shim, name), content)
     }
-    const hash = resolvedHash(lock, dependencies)
+    const hash = await resolvedHash(lock, dependencies, temp)
     const packages = topLevel(lock, manifest)
     const meta: SetMeta = {
       hash,

@@ -5,10 +5,9 @@ import { pathToFileURL } from 'node:url'
 import { defaultPodCacheDir } from './cache-layout.js'
 import { PodExitError, PodUsageError, PodValueError } from './errors.js'
 import { type DependencySet, ensureDependencySet } from './install.js'
-import { deathSignalPrefix } from './orphans.js'
 import type { HostRequest } from './protocol.js'
 import { PodLogs, PodNotStartedError, type Runtime, type RuntimeSpec, startRuntime } from './runtime.js'
-import { sandboxFlags } from './sandbox.js'
+import { osSandbox, type SandboxMode, sandboxFlags, takeSandboxWarning } from './sandbox.js'
 import { type Dependencies, normalizeDependencies } from './specs.js'
 import { unsendableReason } from './values.js'
 import { ensureView } from './view.js'
@@ -19,6 +18,8 @@ export interface PodLimits {
   timeoutMs?: number
   /** V8 heap limit in MB (`--max-old-space-size`); past it the pod dies and is replaced (default 512). */
   heapMb?: number
+  /** The largest reply Forklift reads from the pod, in MB (default 64); a larger value fails the call. */
+  replyMb?: number
 }
 
 export interface PodOptions {
@@ -37,6 +38,11 @@ export interface PodOptions {
   onOutput?: (stream: 'stdout' | 'stderr', text: string) => void
   /** Runs after every start of the pod's process, a replacement included, before any call is served. */
   init?: (pod: Pod) => unknown
+  /**
+   * The OS isolation (default `auto`: bubblewrap, else unshare with a warning, else PodSandboxError);
+   * `node-only` opts down to Node's permission model alone, with a warning.
+   */
+  sandbox?: SandboxMode
 }
 
 /** An isolated Node runtime with its own dependencies. */
@@ -65,17 +71,21 @@ export interface PodPlan {
 
 const DEFAULT_TIMEOUT_MS = 30_000
 const DEFAULT_HEAP_MB = 512
+const DEFAULT_REPLY_MB = 64
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/
 const RESERVED = new Set(['require', 'arguments', 'eval', 'this', 'await', 'yield', 'let', 'static', 'enum'])
 
-function checkLimits(limits: PodLimits): { timeoutMs: number; heapMb: number } {
+function checkLimits(limits: PodLimits): { timeoutMs: number; heapMb: number; replyBytes: number } {
   const timeoutMs = limits.timeoutMs ?? DEFAULT_TIMEOUT_MS
   const heapMb = limits.heapMb ?? DEFAULT_HEAP_MB
+  const replyMb = limits.replyMb ?? DEFAULT_REPLY_MB
   if (!Number.isInteger(timeoutMs) || timeoutMs < 1)
     throw new PodUsageError(`timeoutMs must be a positive integer (got ${timeoutMs})`)
   if (!Number.isInteger(heapMb) || heapMb < 16)
     throw new PodUsageError(`heapMb must be an integer of at least 16 (got ${heapMb})`)
-  return { timeoutMs, heapMb }
+  if (typeof replyMb !== 'number' || !(replyMb > 0) || replyMb > 2048)
+    throw new PodUsageError(`replyMb must be a number of MB above 0 and at most 2048 (got ${replyMb})`)
+  return { timeoutMs, heapMb, replyBytes: Math.floor(replyMb * 1024 * 1024) }
 }
 
 async function realFolder(path: string, baseDir: string): Promise<string> {
@@ -87,7 +97,9 @@ async function realFolder(path: string, baseDir: string): Promise<string> {
 
 /** Resolve and install the dependency set, lay out the pod's view and its sandbox flags. */
 export async function preparePod(options: PodOptions = {}): Promise<PodPlan> {
-  const prefix = deathSignalPrefix()
+  const sandbox = osSandbox(options.sandbox ?? 'auto')
+  // Found before anything is installed: a refusal comes first, and costs nothing.
+  await sandbox
   const baseDir = options.baseDir ?? process.cwd()
   const limits = checkLimits(options.limits ?? {})
   const dependencies = await normalizeDependencies(options.dependencies, baseDir)
@@ -95,11 +107,22 @@ export async function preparePod(options: PodOptions = {}): Promise<PodPlan> {
   for (const path of options.paths ?? []) paths.push(await realFolder(path, baseDir))
   const set = await ensureDependencySet(dependencies, options.cacheDir ?? defaultPodCacheDir())
   const view = await ensureView(set, paths)
+  const os = await sandbox
+  // Said once per process; the CLI takes it first and says it its own way.
+  const warning = takeSandboxWarning(os)
+  if (warning) process.emitWarning(warning, { code: 'FORKLIFT_SANDBOX' })
   const spec: RuntimeSpec = {
-    prefix: await prefix,
+    prefix: os.prefix(view.binds, view.dir),
+    ...(os.seccomp ? { seccomp: os.seccomp } : {}),
+    ...(os.kind === 'bwrap' ? { signalAsStatus: true } : {}),
     nodeArgs: sandboxFlags(view.readable, limits.heapMb),
     host: view.host,
-    config: { links: view.links, context: pathToFileURL(join(view.dir, 'context.js')).href },
+    config: {
+      links: view.links,
+      context: pathToFileURL(join(view.dir, 'context.js')).href,
+      replyBytes: limits.replyBytes,
+      clearPwd: os.kind === 'bwrap' && !Object.hasOwn(options.env ?? {}, 'PWD'),
+    },
     cwd: view.dir,
     env: { ...(options.env ?? {}) },
     ...limits,

@@ -14,6 +14,10 @@ export interface HostConfig {
   links: PodLink[]
   /** file: URL of the crate-context module, loaded when a crate runs. */
   context: string
+  /** The largest reply Forklift takes, in bytes: a larger value fails in the pod with a clear error. */
+  replyBytes: number
+  /** Remove PWD, which bubblewrap sets, so the pod's environment is exactly the one it was given. */
+  clearPwd: boolean
 }
 
 export type HostRequest =

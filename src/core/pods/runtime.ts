@@ -1,4 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
+import type { Socket } from 'node:net'
+import { constants } from 'node:os'
+import { CHANNEL_FD, encodeFrame, FrameReader } from './channel.js'
 import {
   PodError,
   PodExitError,
@@ -7,8 +10,10 @@ import {
   PodValueError,
   type RemoteErrorData,
 } from './errors.js'
+import { checkMessage, replyProblem } from './messages.js'
 import { endWithForklift } from './orphans.js'
-import type { HostConfig, HostMessage, HostRequest } from './protocol.js'
+import type { HostConfig, HostRequest } from './protocol.js'
+import { SECCOMP_FD } from './sandbox.js'
 
 /** How a pod's process is started and held to its limits. */
 export interface RuntimeSpec {
@@ -22,6 +27,12 @@ export interface RuntimeSpec {
   env: Record<string, string>
   timeoutMs: number
   heapMb: number
+  /** The largest reply Forklift reads from the pod, in bytes; a larger one ends the pod. */
+  replyBytes: number
+  /** A seccomp program the prefix (bubblewrap) reads on descriptor 4. */
+  seccomp?: Buffer
+  /** The prefix reports node's death by signal N as exit status 128 + N (bubblewrap does). */
+  signalAsStatus?: boolean
   onOutput?: (stream: 'stdout' | 'stderr', text: string) => void
 }
 
@@ -82,10 +93,18 @@ export function startRuntime(spec: RuntimeSpec, logs: PodLogs): Promise<Runtime>
   const child: ChildProcess = spawn(command!, [...args, JSON.stringify(spec.config)], {
     cwd: spec.cwd,
     env: spec.env,
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    serialization: 'advanced',
+    // A process group of its own: a terminal's Ctrl-C reaches Forklift, which decides what it ends.
+    detached: true,
+    // Descriptor 3 is the channel (a socket pair, see channel.ts), never Node's own IPC.
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe', ...(spec.seccomp ? (['pipe'] as const) : [])],
   })
   endWithForklift(child)
+  const channel = child.stdio[CHANNEL_FD] as Socket
+  if (spec.seccomp) {
+    const filter = child.stdio[SECCOMP_FD] as Socket
+    filter.on('error', () => {})
+    filter.end(spec.seccomp)
+  }
   // One call runs at a time, so its time limit counts its own running time, not that of calls before it.
   const waiting: Call[] = []
   let running: Call | undefined
@@ -103,13 +122,17 @@ export function startRuntime(spec: RuntimeSpec, logs: PodLogs): Promise<Runtime>
   for (const stream of ['stdout', 'stderr'] as const) {
     child[stream]?.setEncoding('utf8').on('data', (text: string) => {
       logs.add(stream, text)
-      if (!ready) startupOutput += text
+      if (!ready) startupOutput = (startupOutput + text).slice(-8192)
       if (stream === 'stderr') stderrTail = (stderrTail + text).slice(-8192)
       spec.onOutput?.(stream, text)
     })
   }
 
-  function exitError(code: number | null, signal: NodeJS.Signals | null): PodExitError {
+  function exitError(code: number | null, exitSignal: NodeJS.Signals | null): PodExitError {
+    const signal =
+      exitSignal ??
+      (spec.signalAsStatus && code !== null && code > 128 ? signalName(code - 128) : undefined) ??
+      null
     if (/heap out of memory|Reached heap limit|Allocation failed/i.test(stderrTail)) {
       return new PodExitError(
         `the pod ran out of memory: it reached its heap limit of ${spec.heapMb} MB and was stopped`,
@@ -155,15 +178,9 @@ export function startRuntime(spec: RuntimeSpec, logs: PodLogs): Promise<Runtime>
     while (!running && !dead) {
       const call = waiting.shift()
       if (!call) return
+      let frame: Buffer
       try {
-        child.send({ ...call.request, id: call.id }, (error) => {
-          if (!error || running !== call) return
-          // The channel is gone, so is the process: the call never reached it.
-          running = undefined
-          waiting.unshift(call)
-          child.kill('SIGKILL')
-          finish(new PodExitError(`the pod has stopped (${error.message})`, 'crash'), !stopping)
-        })
+        frame = encodeFrame({ ...call.request, id: call.id })
       } catch (error) {
         // The structured clone refused what the data check let through.
         call.reject(new PodValueError(`cannot send ${call.label} to the pod: ${(error as Error).message}`))
@@ -171,6 +188,15 @@ export function startRuntime(spec: RuntimeSpec, logs: PodLogs): Promise<Runtime>
       }
       running = call
       call.timer = setTimeout(timedOut, spec.timeoutMs, call)
+      channel.write(frame, (error) => {
+        if (!error || running !== call) return
+        // The channel is gone, so is the process: the call never reached it.
+        running = undefined
+        clearTimeout(call.timer)
+        waiting.unshift(call)
+        child.kill('SIGKILL')
+        finish(new PodExitError(`the pod has stopped (${error.message})`, 'crash'), !stopping)
+      })
     }
   }
 
@@ -206,22 +232,71 @@ export function startRuntime(spec: RuntimeSpec, logs: PodLogs): Promise<Runtime>
   return new Promise<Runtime>((resolve, reject) => {
     // A host that never says it is ready (a hung start) is ended like a call past its limit.
     const startTimer = setTimeout(() => child.kill('SIGKILL'), Math.max(spec.timeoutMs, 15_000))
-    child.on('message', (message: HostMessage) => {
-      if (message.type === 'ready') {
+
+    /** The pod broke the protocol: it is ended as crashed, the running call fails with why. */
+    function hostile(problem: string): void {
+      if (dead) return
+      child.kill('SIGKILL')
+      const doing = running ? `answering ${running.label}` : 'unasked'
+      const error = new PodExitError(`the pod sent ${problem} (${doing}); it was stopped`, 'crash')
+      if (!ready) {
         clearTimeout(startTimer)
-        ready = true
-        startupOutput = ''
-        resolve(runtime)
+        dead = true
+        reject(error)
         return
       }
-      const call = running
-      if (call?.id !== message.id) return
-      running = undefined
-      clearTimeout(call.timer)
-      dispatch()
-      if (message.ok) call.resolve(message.value)
-      else call.reject(remoteError(message.error))
-    })
+      finish(error, !stopping)
+    }
+
+    const reader = new FrameReader(
+      spec.replyBytes,
+      (raw) => {
+        let message: ReturnType<typeof checkMessage>
+        try {
+          message = checkMessage(raw)
+        } catch (error) {
+          message = `a message that cannot be checked (${(error as Error).message})`
+        }
+        if (typeof message === 'string') return hostile(message)
+        if (message.type === 'ready') {
+          if (ready) return hostile('a second ready message')
+          clearTimeout(startTimer)
+          ready = true
+          startupOutput = ''
+          resolve(runtime)
+          return
+        }
+        const call = running
+        if (!ready || call?.id !== message.id) return hostile(`a reply to no call (id ${message.id})`)
+        if (message.ok) {
+          const problem = replyProblem(call.request, message.value)
+          if (problem) return hostile(problem)
+        }
+        running = undefined
+        clearTimeout(call.timer)
+        dispatch()
+        if (message.ok) call.resolve(message.value)
+        else call.reject(remoteError(message.error))
+      },
+      (problem, size) =>
+        hostile(
+          size === undefined
+            ? problem
+            : `a reply of ${megabytes(size)}, over its limit of ${megabytes(spec.replyBytes)} (limits.replyMb)`,
+        ),
+    )
+    channel.on('data', (chunk: Buffer) => reader.push(chunk))
+    // The channel closes when the process exits; if it lives on, closing it was the pod's doing and
+    // ends the pod. A moment's grace first, so that an exit is reported with its own code.
+    let ending: NodeJS.Timeout | undefined
+    const endIt = () => {
+      ending ??= setTimeout(() => {
+        if (!dead) child.kill('SIGKILL')
+      }, 1000).unref()
+    }
+    child.once('close', () => clearTimeout(ending))
+    channel.on('end', endIt)
+    channel.on('error', endIt)
     child.on('error', (error) => {
       if (!ready) reject(new PodExitError(`cannot start the pod: ${error.message}`, 'crash'))
     })
@@ -229,6 +304,7 @@ export function startRuntime(spec: RuntimeSpec, logs: PodLogs): Promise<Runtime>
     child.on('close', (code, signal) => {
       clearTimeout(startTimer)
       if (!ready) {
+        if (dead) return
         dead = true
         const said = startupOutput.trim()
         reject(
@@ -240,3 +316,8 @@ export function startRuntime(spec: RuntimeSpec, logs: PodLogs): Promise<Runtime>
     })
   })
 }
+
+const signalName = (number: number) =>
+  (Object.entries(constants.signals) as [NodeJS.Signals, number][]).find(([, n]) => n === number)?.[0]
+
+const megabytes = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(bytes < 1024 * 1024 ? 2 : 0)} MB`

@@ -22,7 +22,7 @@ export interface NormalizedDependency {
 }
 
 // Bumped when the layout of an installed set changes, so old sets are not reused (as is a changed shim).
-export const SET_LAYOUT = 1
+export const SET_LAYOUT = 2
 
 const NAME = /^(?:@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*$/i
 const TARBALL = /\.(?:tgz|tar\.gz|tar)$/i

@@ -28,6 +28,9 @@ function isPlainObject(value: object): boolean {
   return Object.getPrototypeOf(proto) === null && Object.prototype.toString.call(value) === '[object Object]'
 }
 
+// Deeper values are refused before anything recursive (this check, JSON, display) runs out of stack.
+const MAX_DEPTH = 1000
+
 const TAIL =
   'only data crosses a pod boundary (plain objects and arrays, strings, numbers, booleans, null, Date, Map, Set, BigInt, Uint8Array)'
 
@@ -53,7 +56,10 @@ export function unsendableReason(value: unknown, root = 'value'): string | undef
     }
     if (v === null) return undefined
     const object = v as object
-    if (object instanceof Date || object instanceof Uint8Array) return undefined
+    if (object instanceof Date)
+      return Number.isNaN(object.getTime()) ? `${path} is an invalid Date; ${TAIL}` : undefined
+    if (object instanceof Uint8Array) return undefined
+    if (ancestors.size >= MAX_DEPTH) return `${path} is nested deeper than ${MAX_DEPTH} levels; ${TAIL}`
     const seenAt = ancestors.get(object)
     if (seenAt !== undefined) return `${path} refers back to ${seenAt} (a cycle); ${TAIL}`
     ancestors.set(object, path)
@@ -96,4 +102,27 @@ export function unsendableReason(value: unknown, root = 'value'): string | undef
   }
 
   return visit(value, root)
+}
+
+/**
+ * A deep copy of data whose plain objects have no prototype, so that keys such as `__proto__` that
+ * came from a pod are keys like any other wherever the copy is assigned or merged.
+ */
+export function withoutPrototypes<T>(value: T): T {
+  if (value === null || typeof value !== 'object') return value
+  if (Array.isArray(value)) return value.map(withoutPrototypes) as T
+  if (value instanceof Map)
+    return new Map([...value].map(([k, v]) => [withoutPrototypes(k), withoutPrototypes(v)])) as T
+  if (value instanceof Set) return new Set([...value].map(withoutPrototypes)) as T
+  if (value instanceof Date || value instanceof Uint8Array) return value
+  const out = Object.create(null) as Record<string, unknown>
+  for (const key of Object.keys(value)) {
+    Object.defineProperty(out, key, {
+      value: withoutPrototypes((value as Record<string, unknown>)[key]),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    })
+  }
+  return out as T
 }

@@ -16,12 +16,15 @@ export interface PodView {
   links: PodLink[]
   /** Exactly the paths the pod may read: links and files, never the view folder itself. */
   readable: string[]
+  /** The real folders an OS sandbox mounts for the pod (the view, the set's packages, each path), parents first. */
+  binds: string[]
 }
 
 // The files copied into every view: the host, what it imports, and the crate context it builds.
 const RUNTIME_FILES: Record<string, URL> = {
   'host.js': new URL('./host.js', import.meta.url),
   'values.js': new URL('./values.js', import.meta.url),
+  'channel.js': new URL('./channel.js', import.meta.url),
   'context.js': new URL('../crates/context.js', import.meta.url),
   'builders.js': new URL('../crates/builders.js', import.meta.url),
 }
@@ -62,6 +65,7 @@ export async function ensureView(set: DependencySet, paths: string[]): Promise<P
       join(set.dir, 'node_modules'),
       ...links.map((l) => l.view),
     ],
+    binds: [dir, join(set.dir, 'node_modules'), ...paths].sort((a, b) => a.length - b.length),
   }
   const exists = await stat(join(dir, 'host.js')).then(
     () => true,

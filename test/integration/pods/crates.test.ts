@@ -74,9 +74,11 @@ describe('crates in pods', () => {
     assert.equal(await runner.hasPhase(v2, 'settings'), true)
     const one = await runner.runPhase(v1, context('uses-v1', 'configure', 'web-1'))
     const two = await runner.runPhase(v2, context('uses-v2', 'configure', 'web-1'))
+    // Published data comes back in objects without a prototype (a `__proto__` key stays a key).
+    const bare = <T extends object>(value: T): T => Object.assign(Object.create(null), value)
     assert.deepEqual(one, {
       actions: [{ type: 'file', path: '/etc/greeting', content: 'hello, web-1 (fixture-lib 1.0.0)' }],
-      published: {},
+      published: bare({}),
       defaults: { path: '/etc/greeting' },
     })
     assert.deepEqual(two.actions, [
@@ -87,7 +89,7 @@ describe('crates in pods', () => {
     const published = await runner.runPhase(v2, context('uses-v2', 'settings', 'web-2'))
     assert.deepEqual(published, {
       actions: [],
-      published: { greeter: { node: 'web-2', version: '2.0.0' } },
+      published: bare({ greeter: bare({ node: 'web-2', version: '2.0.0' }) }),
       defaults: { punctuation: '?' },
     })
   })
@@ -245,7 +247,11 @@ describe('escape attempts from a crate', () => {
   it("cannot read Forklift's own modules, by path or by import", async () => {
     const own = join(repoRoot, 'dist', 'src', 'index.js')
     assert.equal(await denied('read-forklift', { target: own }), 'ERR_ACCESS_DENIED')
-    assert.equal(await denied('import-forklift', { target: own }), 'ERR_ACCESS_DENIED')
+    // Under bubblewrap the file is not even there to be refused.
+    assert.match(
+      (await denied('import-forklift', { target: own })) ?? '',
+      /^ERR_(ACCESS_DENIED|MODULE_NOT_FOUND)$/,
+    )
   })
 
   it('cannot signal another process', async (t) => {

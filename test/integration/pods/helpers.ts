@@ -52,6 +52,24 @@ export function cpuTicks(pid: number): number {
   }
 }
 
+/** A process and all its descendants (a pod is its sandbox's processes and node inside them). */
+export function processTree(pid: number): number[] {
+  const children = new Map<number, number[]>()
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8')
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(name)])
+    } catch {
+      // gone while looking
+    }
+  }
+  const out = [pid]
+  for (let i = 0; i < out.length; i++) out.push(...(children.get(out[i]!) ?? []))
+  return out
+}
+
 /** Process ids of the pods this process started that still run (their program is a view's host.js). */
 export function podProcesses(): number[] {
   const out: number[] = []

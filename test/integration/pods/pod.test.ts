@@ -16,7 +16,7 @@ import {
 import { deathSignalPrefix } from '../../../src/core/pods/orphans.js'
 import { repoRoot } from '../../support/paths.js'
 import { requireThat } from '../../support/require.js'
-import { alive, cpuTicks, eventually, libV2, podSandbox, running } from './helpers.js'
+import { alive, cpuTicks, eventually, libV2, podSandbox, processTree, running } from './helpers.js'
 
 // A real pod: a separate, sandboxed Node process with fixture-lib 2 as its only dependency.
 
@@ -144,13 +144,30 @@ describe('a pod', () => {
   })
 
   it("outlives a terminal's Ctrl-C: Forklift decides what an interrupt ends", async () => {
-    const short = await makePod({ cacheDir })
-    const pid = short.pid!
-    process.kill(pid, 'SIGINT')
-    await new Promise((resolve) => setTimeout(resolve, 200))
-    assert.ok(alive(pid))
-    assert.equal(await short.eval('6 * 7'), 42)
-    await destroyPod(short)
+    // A terminal's Ctrl-C is SIGINT to the foreground process group: Forklift's, here a parent of its own.
+    const script = `
+      const { makePod } = await import(${JSON.stringify(pathToFileURL(join(repoRoot, 'dist/src/core/pods/index.js')).href)})
+      const pod = await makePod({ cacheDir: ${JSON.stringify(cacheDir)} })
+      process.on('SIGINT', async () => { console.log('answer ' + (await pod.eval('6 * 7')) + ' from ' + pod.pid); process.exit(0) })
+      console.log(pod.pid)`
+    const parent = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      detached: true,
+    })
+    try {
+      let out = ''
+      parent.stdout.setEncoding('utf8').on('data', (d: string) => {
+        out += d
+      })
+      await eventually(() => /^\d+\n/.test(out), 'the parent made its pod')
+      const podPid = Number(out.trim())
+      process.kill(-parent.pid!, 'SIGINT')
+      await eventually(() => out.includes('answer'), 'the parent asked its pod after Ctrl-C')
+      // The same process answered: the pod was not ended and restarted.
+      assert.match(out, new RegExp(`answer 42 from ${podPid}\\n`))
+    } finally {
+      parent.kill('SIGKILL')
+    }
   })
 
   it('destroyPod ends the process; later calls fail', async () => {
@@ -176,8 +193,9 @@ describe('a pod', () => {
       parent.stdout.once('data', (d) => resolve(Number(String(d)))),
     )
     assert.ok(alive(podPid))
+    const tree = processTree(podPid)
     parent.kill('SIGKILL')
-    await eventually(() => !alive(podPid), 'the orphaned pod exits')
+    await eventually(() => !tree.some(running), 'the orphaned pod exits, every process of it')
   })
 
   it('ends when Forklift is killed while the pod is busy in a call', async (t) => {
@@ -198,12 +216,14 @@ describe('a pod', () => {
       podPid = await new Promise<number>((resolve) =>
         parent.stdout.once('data', (d) => resolve(Number(String(d)))),
       )
-      await eventually(() => cpuTicks(podPid) > 20, 'the pod is busy in its loop')
+      const busy = () => processTree(podPid).reduce((sum, pid) => sum + cpuTicks(pid), 0)
+      await eventually(() => busy() > 20, 'the pod is busy in its loop')
+      const tree = processTree(podPid)
       parent.kill('SIGKILL')
-      await eventually(() => !running(podPid), 'the busy orphaned pod exits')
+      await eventually(() => !tree.some(running), 'the busy orphaned pod exits, every process of it')
     } finally {
       parent.kill('SIGKILL')
-      if (podPid && running(podPid)) process.kill(podPid, 'SIGKILL')
+      for (const pid of podPid ? processTree(podPid) : []) if (running(pid)) process.kill(pid, 'SIGKILL')
     }
   })
 
