@@ -174,12 +174,7 @@ export function createPodCrateRunner(options: PodCrateRunnerOptions = {}): Crate
           label,
         )) as PhaseOutput
         // The runtime checked the shape; published data lands in objects no key can reshape.
-        return {
-          ...output,
-          actions: output.actions,
-          published: withoutPrototypes(output.published),
-          ...(output.defaults !== undefined ? { defaults: withoutPrototypes(output.defaults) } : {}),
-        }
+        return { ...output, published: withoutPrototypes(output.published) }
       } catch (error) {
         if (error instanceof PodError && error.remoteName === 'CrateError')
           throw new CrateError(error.message)

@@ -361,6 +361,7 @@ describe('a crate cannot reach the controller through its actions', () => {
     await writeFile(join(dir, 'home', '.ssh', 'id_ed25519'), `${SECRET}\n`)
     await mkdir(join(dir, 'project', 'crates', 'reader'), { recursive: true })
     await writeFile(join(dir, 'project', 'motd'), 'hello from the project\n')
+    await writeFile(join(dir, 'home', 'notes.txt'), 'the user may upload this\n')
     await symlink(
       join(dir, 'home', '.ssh', 'id_ed25519'),
       join(dir, 'project', 'crates', 'reader', 'key-link'),
@@ -385,7 +386,7 @@ describe('a crate cannot reach the controller through its actions', () => {
       .join('\n')
     await writeFile(
       join(dir, 'project', 'forklift.yaml'),
-      `providers:\n  box: { type: local, settings: { root: nodes } }\ngroups:\n${groups}\n  own:\n    provider: box\n    count: 1\n    phases:\n      configure:\n        - { type: remote-file, path: /own-copied, localFile: ../home/.ssh/id_ed25519 }\n`,
+      `providers:\n  box: { type: local, settings: { root: nodes } }\ngroups:\n${groups}\n  own:\n    provider: box\n    count: 1\n    phases:\n      configure:\n        - { type: remote-file, path: /own-copied, localFile: ../home/notes.txt }\n`,
     )
     const env = {
       HOME: join(dir, 'home'),
