@@ -242,7 +242,7 @@ groups:
       [
         ['file /srv/slow-before', 'changed', 'created'],
         [
-          'exec touch /srv/slow-started; sleep 3; touch /srv/sl…',
+          'exec touch /srv/slow-started; sleep 3; touch /srv/slow-done',
           'failed',
           'the node stopped answering during this action (the connection closed)',
         ],
