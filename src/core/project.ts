@@ -1,10 +1,15 @@
 import { randomBytes } from 'node:crypto'
-import { type LoadedConfig, loadConfig } from './config/load.js'
+import { type LoadedConfig, type LoadOptions, loadConfig } from './config/load.js'
 import { resolveCrates } from './crates/resolve.js'
 import type { ResolvedCrate } from './crates/types.js'
 import type { EventSink } from './events.js'
 import type { GroupSpec } from './model/group.js'
-import { collectProviderTypes, loadProviderFactory, type PluginInfo } from './providers/registry.js'
+import {
+  collectProviderTypes,
+  loadProviderFactory,
+  type PluginInfo,
+  type ProviderType,
+} from './providers/registry.js'
 import type { Provider, ProviderFactory } from './providers/types.js'
 
 /** A loaded project: its config, the factories of the provider types it uses and the crates its groups use. */
@@ -32,19 +37,7 @@ export async function openProject(options: {
   builtinCrates?: string[]
 }): Promise<Project> {
   const declared = collectProviderTypes(options.plugins)
-  const providerTypes = new Map(
-    [...declared.values()].map((t) => [
-      t.type,
-      {
-        plugin: t.plugin,
-        settingsSchema: async () => (await loadProviderFactory(t)).settingsSchema,
-        createsNodes: async (settings: Record<string, unknown>) => {
-          const factory = await loadProviderFactory(t)
-          return factory.createsNodes?.(settings) ?? factory.canCreate
-        },
-      },
-    ]),
-  )
+  const providerTypes = providerTypesOf(declared)
   const config = await loadConfig(options.configFile, {
     providerTypes,
     envFiles: options.envFiles ?? [],
@@ -109,4 +102,21 @@ export async function openProviders(
 /** Release every provider's clients. */
 export async function closeProviders(providers: Map<string, Provider>): Promise<void> {
   await Promise.all([...providers.values()].map((p) => p.close?.().catch(() => {})))
+}
+
+/** What the config loader knows of each declared provider type; a type's module is imported only when asked. */
+export function providerTypesOf(declared: Map<string, ProviderType>): LoadOptions['providerTypes'] {
+  return new Map(
+    [...declared.values()].map((t) => [
+      t.type,
+      {
+        plugin: t.plugin,
+        settingsSchema: async () => (await loadProviderFactory(t)).settingsSchema,
+        createsNodes: async (settings: Record<string, unknown>) => {
+          const factory = await loadProviderFactory(t)
+          return factory.createsNodes?.(settings) ?? factory.canCreate
+        },
+      },
+    ]),
+  )
 }

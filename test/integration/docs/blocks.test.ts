@@ -8,7 +8,8 @@ import ts from 'typescript'
 import { type LoadOptions, loadConfig } from '../../../src/core/config/load.js'
 import { manifestSchema } from '../../../src/core/hail/manifest.js'
 import type { RunResult } from '../../../src/core/model/results.js'
-import { collectProviderTypes, loadProviderFactory } from '../../../src/core/providers/registry.js'
+import { providerTypesOf } from '../../../src/core/project.js'
+import { collectProviderTypes } from '../../../src/core/providers/registry.js'
 import { runCli } from '../../support/cli.js'
 import { type LocalRegistry, startLocalRegistry } from '../../support/local-registry.js'
 import { type CodeBlock, codeBlocks } from '../../support/markdown.js'
@@ -88,19 +89,7 @@ const manifest = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')
 const declared = collectProviderTypes([
   { name: 'forklift', version: manifest.version, root: repoRoot, providers: manifest.forklift.providers },
 ])
-const providerTypes: LoadOptions['providerTypes'] = new Map(
-  [...declared.values()].map((t) => [
-    t.type,
-    {
-      plugin: t.plugin,
-      settingsSchema: async () => (await loadProviderFactory(t)).settingsSchema,
-      createsNodes: async (settings: Record<string, unknown>) => {
-        const factory = await loadProviderFactory(t)
-        return factory.createsNodes?.(settings) ?? factory.canCreate
-      },
-    },
-  ]),
-)
+const providerTypes = providerTypesOf(declared)
 
 /** Local paths a forklift.yaml names, so that the ones the loader reads exist. */
 function namedFiles(yaml: string): string[] {
