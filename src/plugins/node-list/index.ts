@@ -1,6 +1,6 @@
 import { defineProvider } from '../../core/providers/types.js'
-import { nodeListSettings } from './inventory.js'
 import { createNodeListProvider } from './provider.js'
+import { nodeListSettings } from './settings.js'
 
 export default defineProvider({
   type: 'node-list',

@@ -4,7 +4,8 @@ import { readConfigText } from '../../core/config/read.js'
 import type { Node } from '../../core/model/node.js'
 import { localPath } from '../../core/paths.js'
 import type { Provider, ProviderContext } from '../../core/providers/types.js'
-import { type nodeListSettings, parseAnsibleInventory } from './inventory.js'
+import { parseAnsibleInventory } from './inventory.js'
+import type { nodeListSettings } from './settings.js'
 
 type Settings = z.infer<typeof nodeListSettings>
 

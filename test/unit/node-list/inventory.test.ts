@@ -3,11 +3,8 @@ import { readFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
 import { ConfigError } from '../../../src/core/config/errors.js'
-import {
-  type InventoryHost,
-  nodeListSettings,
-  parseAnsibleInventory,
-} from '../../../src/plugins/node-list/inventory.js'
+import { type InventoryHost, parseAnsibleInventory } from '../../../src/plugins/node-list/inventory.js'
+import { nodeListSettings } from '../../../src/plugins/node-list/settings.js'
 import { fixture } from '../../support/paths.js'
 
 // Both fixtures describe the same inventory, so both must read the same.
