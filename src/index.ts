@@ -1,6 +1,7 @@
 // The package's public API: what crates, provider plugins and embedding programs import.
 export { z } from 'zod'
 export type * from './core/actions/types.js'
+export { ConfigError } from './core/config/errors.js'
 export type { ActionBuilder, ActionBuilders } from './core/crates/builders.js'
 export { actions } from './core/crates/builders.js'
 export type {
@@ -9,6 +10,16 @@ export type {
   PhaseFunction,
 } from './core/crates/types.js'
 export { defineCrate } from './core/crates/types.js'
+export {
+  CrateError,
+  EXIT,
+  type ExitCode,
+  errorMessage,
+  ForkliftError,
+  type ForkliftErrorOptions,
+  ProviderError,
+  UsageError,
+} from './core/errors.js'
 export type { GroupSpec, NodeSpec } from './core/model/group.js'
 export type { Facts, Node } from './core/model/node.js'
 export { localPath } from './core/paths.js'

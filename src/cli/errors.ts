@@ -1,26 +1,60 @@
-import { Errors } from '@oclif/core'
+import { EXIT, errorMessage, isForkliftError } from '../core/errors.js'
+import { showable } from './render/showable.js'
 
-/** Errors that come from what the user wrote or typed: shown as one line, exit status 2, no stack. */
-const USER_ERRORS = new Set([
-  'ConfigError',
-  'UsageError',
-  'CrateError',
-  'RegistryError',
-  'ProviderError',
-  // Pods cannot be isolated here as asked: the user installs bubblewrap or opts down.
-  'PodSandboxError',
-])
+/** What a command that failed tells the user, and exits with. */
+export interface Failure {
+  message: string
+  /** Stable identifier of the kind of failure (a ForkliftError's code; USAGE for oclif's parse errors). */
+  code: string
+  exitCode: number
+  hint?: string
+}
 
-/** Refusals that are no one's mistake (another run holds the project): one line, exit status 1. */
-const REFUSALS = new Set(['ProjectLockedError'])
+/** The shape oclif gives its errors (`this.error`, `this.exit`, parse errors), whichever copy made them. */
+interface OclifError extends Error {
+  code?: string
+  oclif: { exit?: number }
+}
 
-/** Turn a user mistake into oclif's clean exit-2 error; anything else stays a bug with its stack. */
-export function reportError(error: unknown): never {
-  if (error instanceof Error && USER_ERRORS.has(error.name)) {
-    throw new Errors.CLIError(error.message, { exit: 2 })
+function isOclifError(error: unknown): error is OclifError {
+  return error instanceof Error && typeof (error as Partial<OclifError>).oclif === 'object'
+}
+
+/**
+ * How a command's error is reported: Forklift's errors carry their exit status, code and hint; oclif's
+ * parse errors are usage errors (exit status 2); anything else is unexpected (exit status 1). Undefined
+ * for `this.exit(n)`, whose command has already said what it had to.
+ */
+export function failureOf(error: unknown): Failure | undefined {
+  if (isOclifError(error) && error.code === 'EEXIT') return undefined
+  if (isForkliftError(error)) {
+    return {
+      message: error.message,
+      code: error.code,
+      exitCode: error.exitCode,
+      ...(error.hint !== undefined ? { hint: error.hint } : {}),
+    }
   }
-  if (error instanceof Error && REFUSALS.has(error.name)) {
-    throw new Errors.CLIError(error.message, { exit: 1 })
+  // Plugins written before ProviderError was exported were told to name a plain Error so.
+  if (error instanceof Error && error.name === 'ProviderError') {
+    return { message: error.message, code: 'PROVIDER', exitCode: EXIT.usage }
   }
-  throw error
+  if (isOclifError(error)) {
+    const exitCode = error.oclif.exit ?? EXIT.usage
+    return { message: error.message, code: exitCode === EXIT.usage ? 'USAGE' : 'FAILED', exitCode }
+  }
+  const message = errorMessage(error) || (error instanceof Error ? error.name : '') || 'unexpected error'
+  return { message, code: 'UNEXPECTED', exitCode: EXIT.failed }
+}
+
+/** The failure as `--json` prints it: one object under `error`, the hint only when there is one. */
+export function failureJson(failure: Failure): { error: Failure } {
+  const { message, code, exitCode, hint } = failure
+  return { error: { message, code, exitCode, ...(hint !== undefined ? { hint } : {}) } }
+}
+
+/** The failure as a terminal shows it: `Error: MESSAGE`, then `Hint: HINT` when there is one. */
+export function failureText(failure: Failure): string {
+  const hint = failure.hint !== undefined ? `Hint: ${showable(failure.hint)}\n` : ''
+  return `Error: ${showable(failure.message)}\n${hint}`
 }

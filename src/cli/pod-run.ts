@@ -1,5 +1,6 @@
 import { inspect } from 'node:util'
-import { Errors, Flags } from '@oclif/core'
+import { Flags } from '@oclif/core'
+import { EXIT, errorMessage, ForkliftError } from '../core/errors.js'
 import {
   destroyPod,
   makePod,
@@ -114,7 +115,7 @@ function podFailure(error: unknown): { message: string } | undefined {
     PodExitError,
     PodSandboxError,
   ]
-  if (known.some((kind) => error instanceof kind)) return { message: (error as Error).message }
+  if (known.some((kind) => error instanceof kind)) return { message: errorMessage(error) }
   return undefined
 }
 
@@ -137,7 +138,7 @@ export async function runInPod(flags: PodRunFlags, use: (pod: Pod) => Promise<un
       showPodOutput(pod, error)
     }
     const failure = podFailure(error)
-    if (failure) throw new Errors.CLIError(failure.message, { exit: 2 })
+    if (failure) throw new ForkliftError(failure.message, { code: 'POD', exitCode: EXIT.usage, cause: error })
     throw error
   }
 }

@@ -1,9 +1,9 @@
-import { Args, Command, Flags } from '@oclif/core'
-import { reportError } from '../cli/errors.js'
+import { Args, Flags } from '@oclif/core'
+import { ForkliftCommand } from '../cli/command.js'
 import { runFlags } from '../cli/flags.js'
 import { runCommand } from '../cli/run-engine.js'
 
-export default class Converge extends Command {
+export default class Converge extends ForkliftCommand {
   static override summary = 'Bring groups to their declared count, bootstrap new nodes, then configure all'
   static override description =
     'For each group: list its nodes through the provider, create the missing ones and destroy the surplus (newest first), run bootstrap on nodes that were never bootstrapped, then settings, configure and each --phase (in the order given) on every node. A phase that is not built in and that no group or crate of the groups defines is a usage error.'
@@ -17,7 +17,7 @@ export default class Converge extends Command {
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Converge)
-    const code = await runCommand('converge', this.config, argv as string[], flags).catch(reportError)
+    const code = await runCommand('converge', this.config, argv as string[], flags)
     process.exitCode = code
   }
 }

@@ -1,5 +1,5 @@
-import { Command, Flags } from '@oclif/core'
-import { reportError } from '../cli/errors.js'
+import { Flags } from '@oclif/core'
+import { ForkliftCommand } from '../cli/command.js'
 import { watcherConfig } from '../core/hail/config.js'
 import { formatLogLine, type HailLog } from '../core/hail/log.js'
 import { createWatcher } from '../core/hail/watcher.js'
@@ -63,7 +63,7 @@ export const watcherFlags = {
   'max-backoff': Flags.string({ description: 'Longest wait between polls after failures', default: '1h' }),
 }
 
-export default class Hail extends Command {
+export default class Hail extends ForkliftCommand {
   static override summary =
     "Deploy a Hydra job's latest build (or a manifest's) to a profile, and keep it current"
   static override description =
@@ -72,6 +72,7 @@ export default class Hail extends Command {
     '<%= config.bin %> hail --profile web --job-uri https://hydra.example.org/job/infra/prod/web',
     '<%= config.bin %> hail --profile web --source manifest --url https://deploy.example.org/web.json --poll-period 30s',
   ]
+  static override jsonLines = true
   static override flags = {
     ...watcherFlags,
     json: Flags.boolean({ description: 'Log one JSON object per line' }),
@@ -107,8 +108,6 @@ export default class Hail extends Command {
         process.stderr.write(`Error: ${outcome.message}\n`)
         this.exit(1)
       }
-    } catch (error) {
-      reportError(error)
     } finally {
       process.off('SIGTERM', onStop)
       process.off('SIGINT', onStop)

@@ -1,10 +1,10 @@
 import { basename, join, resolve } from 'node:path'
-import { Args, Command, Flags } from '@oclif/core'
-import { reportError } from '../cli/errors.js'
-import { UsageError } from '../core/project.js'
+import { Args, Flags } from '@oclif/core'
+import { ForkliftCommand } from '../cli/command.js'
+import { UsageError } from '../core/errors.js'
 import { listTemplates, providerTypeName, writeTemplate } from '../core/scaffold.js'
 
-export default class Init extends Command {
+export default class Init extends ForkliftCommand {
   static override summary = 'Write a starter project (or a plugin skeleton) from a template'
   static override args = { dir: Args.string({ description: 'Folder to write into', default: '.' }) }
   static override flags = {
@@ -27,21 +27,17 @@ export default class Init extends Command {
     const { args, flags } = await this.parse(Init)
     const target = resolve(args.dir)
     const templatesDir = join(this.config.root, 'templates')
-    try {
-      const known = await listTemplates(templatesDir)
-      if (!known.includes(flags.template)) {
-        throw new UsageError(`unknown template "${flags.template}"; templates: ${known.join(', ')}`)
-      }
-      const name = flags.name ?? basename(target)
-      const files = await writeTemplate(join(templatesDir, flags.template), target, {
-        name,
-        type: providerTypeName(name),
-        'forklift-version': this.config.version,
-      })
-      for (const file of files) this.log(`  wrote ${file}`)
-      this.log(`${flags.template} "${name}" written to ${target}`)
-    } catch (error) {
-      reportError(error)
+    const known = await listTemplates(templatesDir)
+    if (!known.includes(flags.template)) {
+      throw new UsageError(`unknown template "${flags.template}"; templates: ${known.join(', ')}`)
     }
+    const name = flags.name ?? basename(target)
+    const files = await writeTemplate(join(templatesDir, flags.template), target, {
+      name,
+      type: providerTypeName(name),
+      'forklift-version': this.config.version,
+    })
+    for (const file of files) this.log(`  wrote ${file}`)
+    this.log(`${flags.template} "${name}" written to ${target}`)
   }
 }

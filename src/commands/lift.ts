@@ -1,9 +1,9 @@
-import { Args, Command } from '@oclif/core'
-import { reportError } from '../cli/errors.js'
+import { Args } from '@oclif/core'
+import { ForkliftCommand } from '../cli/command.js'
 import { runFlags } from '../cli/flags.js'
 import { runCommand } from '../cli/run-engine.js'
 
-export default class Lift extends Command {
+export default class Lift extends ForkliftCommand {
   static override summary = 'Run phases on the nodes that exist'
   static override description =
     'Runs the settings phase, then each --phase in the order given (default configure) on the existing nodes of the given groups (default all). Nothing is created or destroyed. --phase bootstrap bootstraps, first, the nodes that never were (their marker is missing). A phase that is not built in (bootstrap, settings, configure) and that no group or crate of the groups defines is a usage error.'
@@ -18,7 +18,7 @@ export default class Lift extends Command {
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Lift)
-    const code = await runCommand('lift', this.config, argv as string[], flags).catch(reportError)
+    const code = await runCommand('lift', this.config, argv as string[], flags)
     process.exitCode = code
   }
 }

@@ -1,10 +1,9 @@
-import { Command } from '@oclif/core'
-import { reportError } from '../cli/errors.js'
+import { ForkliftCommand } from '../cli/command.js'
 import { pluginInfos } from '../cli/plugins.js'
 import { jsonSchema } from '../core/config/schema.js'
 import { collectProviderTypes, loadEveryProviderType } from '../core/providers/registry.js'
 
-export default class Schema extends Command {
+export default class Schema extends ForkliftCommand {
   static override summary = 'Print the JSON Schema of forklift.yaml (for editors), provider settings included'
   static override description =
     'A provider type whose plugin cannot be loaded is left out, and a line on stderr says which and why.'
@@ -12,18 +11,14 @@ export default class Schema extends Command {
 
   async run(): Promise<void> {
     await this.parse(Schema)
-    try {
-      const loaded = await loadEveryProviderType(collectProviderTypes(pluginInfos(this.config)))
-      const providers = loaded.flatMap(({ factory }) =>
-        factory ? [{ type: factory.type, settingsSchema: factory.settingsSchema }] : [],
-      )
-      this.log(JSON.stringify(jsonSchema(providers), null, 2))
-      // Still a usable schema (exit 0): forklift.yaml cannot use the missing types either.
-      for (const { type, error } of loaded) {
-        if (error) this.logToStderr(`provider type "${type.type}" left out of the schema: ${error.message}`)
-      }
-    } catch (error) {
-      reportError(error)
+    const loaded = await loadEveryProviderType(collectProviderTypes(pluginInfos(this.config)))
+    const providers = loaded.flatMap(({ factory }) =>
+      factory ? [{ type: factory.type, settingsSchema: factory.settingsSchema }] : [],
+    )
+    this.log(JSON.stringify(jsonSchema(providers), null, 2))
+    // Still a usable schema (exit 0): forklift.yaml cannot use the missing types either.
+    for (const { type, error } of loaded) {
+      if (error) this.logToStderr(`provider type "${type.type}" left out of the schema: ${error.message}`)
     }
   }
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { type LoadedConfig, type LoadOptions, loadConfig } from './config/load.js'
 import { resolveCrates } from './crates/resolve.js'
 import type { ResolvedCrate } from './crates/types.js'
+import { UsageError } from './errors.js'
 import type { EventSink } from './events.js'
 import type { GroupSpec } from './model/group.js'
 import {
@@ -17,11 +18,6 @@ export interface Project {
   config: LoadedConfig
   factories: Map<string, ProviderFactory>
   crates: Map<string, ResolvedCrate>
-}
-
-/** Raised for a group name on the command line that forklift.yaml does not define. */
-export class UsageError extends Error {
-  override name = 'UsageError'
 }
 
 /**

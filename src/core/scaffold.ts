@@ -1,6 +1,6 @@
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { dirname, join, relative } from 'node:path'
-import { UsageError } from './project.js'
+import { UsageError } from './errors.js'
 
 async function listFiles(dir: string): Promise<string[]> {
   const out: string[] = []

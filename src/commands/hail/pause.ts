@@ -1,10 +1,10 @@
-import { Command, Flags } from '@oclif/core'
-import { reportError } from '../../cli/errors.js'
+import { Flags } from '@oclif/core'
+import { ForkliftCommand } from '../../cli/command.js'
 import { pause } from '../../core/hail/control.js'
 import { resolvePaths } from '../../core/hail/paths.js'
 import { profileFlags } from '../hail.js'
 
-export default class HailPause extends Command {
+export default class HailPause extends ForkliftCommand {
   static override summary =
     'Freeze changes: the watcher keeps polling and reporting new builds but deploys none'
   static override examples = ['<%= config.bin %> hail pause --profile web --reason "release freeze"']
@@ -15,18 +15,14 @@ export default class HailPause extends Command {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(HailPause)
-    try {
-      const paths = resolvePaths({
-        profile: flags.profile,
-        profilesDir: flags['profiles-dir'],
-        stateDir: flags['state-dir'],
-      })
-      const entry = await pause(paths, flags.reason)
-      this.log(
-        `profile ${flags.profile}: deployments paused since ${entry.since}${entry.reason ? ` (${entry.reason})` : ''}`,
-      )
-    } catch (error) {
-      reportError(error)
-    }
+    const paths = resolvePaths({
+      profile: flags.profile,
+      profilesDir: flags['profiles-dir'],
+      stateDir: flags['state-dir'],
+    })
+    const entry = await pause(paths, flags.reason)
+    this.log(
+      `profile ${flags.profile}: deployments paused since ${entry.since}${entry.reason ? ` (${entry.reason})` : ''}`,
+    )
   }
 }

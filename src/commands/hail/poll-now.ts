@@ -1,10 +1,9 @@
-import { Command } from '@oclif/core'
-import { reportError } from '../../cli/errors.js'
+import { ForkliftCommand } from '../../cli/command.js'
 import { pollNow } from '../../core/hail/control.js'
 import { resolvePaths } from '../../core/hail/paths.js'
 import { profileFlags } from '../hail.js'
 
-export default class HailPollNow extends Command {
+export default class HailPollNow extends ForkliftCommand {
   static override summary =
     'Make the running watcher poll at once instead of waiting for its period (sends SIGHUP)'
   static override examples = ['<%= config.bin %> hail poll-now --profile web']
@@ -12,16 +11,12 @@ export default class HailPollNow extends Command {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(HailPollNow)
-    try {
-      const paths = resolvePaths({
-        profile: flags.profile,
-        profilesDir: flags['profiles-dir'],
-        stateDir: flags['state-dir'],
-      })
-      const pid = await pollNow(paths)
-      this.log(`profile ${flags.profile}: asked watcher pid ${pid} to poll now`)
-    } catch (error) {
-      reportError(error)
-    }
+    const paths = resolvePaths({
+      profile: flags.profile,
+      profilesDir: flags['profiles-dir'],
+      stateDir: flags['state-dir'],
+    })
+    const pid = await pollNow(paths)
+    this.log(`profile ${flags.profile}: asked watcher pid ${pid} to poll now`)
   }
 }

@@ -1,29 +1,22 @@
-import { Command } from '@oclif/core'
-import { reportError } from '../../cli/errors.js'
+import { ForkliftCommand } from '../../cli/command.js'
 import { resume } from '../../core/hail/control.js'
 import { resolvePaths } from '../../core/hail/paths.js'
 import { profileFlags } from '../hail.js'
 
-export default class HailResume extends Command {
+export default class HailResume extends ForkliftCommand {
   static override summary = 'End a change freeze; a running watcher polls at once'
   static override examples = ['<%= config.bin %> hail resume --profile web']
   static override flags = { ...profileFlags }
 
   async run(): Promise<void> {
     const { flags } = await this.parse(HailResume)
-    try {
-      const paths = resolvePaths({
-        profile: flags.profile,
-        profilesDir: flags['profiles-dir'],
-        stateDir: flags['state-dir'],
-      })
-      const result = await resume(paths)
-      const state = result.wasPaused ? 'deployments resumed' : 'was not paused'
-      this.log(
-        `profile ${flags.profile}: ${state}${result.pid ? `; watcher pid ${result.pid} polls now` : ''}`,
-      )
-    } catch (error) {
-      reportError(error)
-    }
+    const paths = resolvePaths({
+      profile: flags.profile,
+      profilesDir: flags['profiles-dir'],
+      stateDir: flags['state-dir'],
+    })
+    const result = await resume(paths)
+    const state = result.wasPaused ? 'deployments resumed' : 'was not paused'
+    this.log(`profile ${flags.profile}: ${state}${result.pid ? `; watcher pid ${result.pid} polls now` : ''}`)
   }
 }

@@ -1,12 +1,12 @@
-import { Command, Flags } from '@oclif/core'
-import { reportError } from '../../cli/errors.js'
+import { Flags } from '@oclif/core'
+import { ForkliftCommand } from '../../cli/command.js'
 import { parseDuration } from '../../core/hail/duration.js'
 import { formatLogLine, type HailLog } from '../../core/hail/log.js'
 import { resolvePaths } from '../../core/hail/paths.js'
 import { rollbackProfile } from '../../core/hail/rollback.js'
 import { profileFlags } from '../hail.js'
 
-export default class HailRollback extends Command {
+export default class HailRollback extends ForkliftCommand {
   static override summary =
     'Switch a profile back to an earlier generation, activate it, and hold newer builds back'
   static override description =
@@ -15,6 +15,7 @@ export default class HailRollback extends Command {
     '<%= config.bin %> hail rollback --profile web',
     '<%= config.bin %> hail rollback --profile web --to 12',
   ]
+  static override jsonLines = true
   static override flags = {
     ...profileFlags,
     to: Flags.integer({ description: 'Generation number to switch to', min: 1 }),
@@ -27,32 +28,27 @@ export default class HailRollback extends Command {
     const print = flags.json
       ? (record: HailLog) => this.log(JSON.stringify(record))
       : (record: HailLog) => this.log(formatLogLine(record))
-    try {
-      const paths = resolvePaths({
-        profile: flags.profile,
-        profilesDir: flags['profiles-dir'],
-        stateDir: flags['state-dir'],
-      })
-      const result = await rollbackProfile(
-        paths,
-        {
-          activateTimeoutMs: parseDuration(flags['activate-timeout'], '--activate-timeout', 's'),
-          ...(flags.to !== undefined ? { to: flags.to } : {}),
-        },
-        print,
-      )
-      const message = `profile ${flags.profile} rolled back from generation ${result.from.number} to ${result.to.number}${result.build ? ` (build ${result.build})` : ''}; builds up to ${result.pin.build ?? 'the latest seen'} are held back`
-      print({
-        time: new Date().toISOString(),
-        level: 'info',
-        event: 'rolled-back',
-        msg: message,
-        profile: flags.profile,
-        generation: result.to.number,
-      })
-    } catch (error) {
-      if (error instanceof Error && error.name === 'HailError') this.error(error.message, { exit: 1 })
-      reportError(error)
-    }
+    const paths = resolvePaths({
+      profile: flags.profile,
+      profilesDir: flags['profiles-dir'],
+      stateDir: flags['state-dir'],
+    })
+    const result = await rollbackProfile(
+      paths,
+      {
+        activateTimeoutMs: parseDuration(flags['activate-timeout'], '--activate-timeout', 's'),
+        ...(flags.to !== undefined ? { to: flags.to } : {}),
+      },
+      print,
+    )
+    const message = `profile ${flags.profile} rolled back from generation ${result.from.number} to ${result.to.number}${result.build ? ` (build ${result.build})` : ''}; builds up to ${result.pin.build ?? 'the latest seen'} are held back`
+    print({
+      time: new Date().toISOString(),
+      level: 'info',
+      event: 'rolled-back',
+      msg: message,
+      profile: flags.profile,
+      generation: result.to.number,
+    })
   }
 }

@@ -1,5 +1,5 @@
-import { Command, Flags } from '@oclif/core'
-import { reportError } from '../../cli/errors.js'
+import { Flags } from '@oclif/core'
+import { ForkliftCommand } from '../../cli/command.js'
 import { formatDuration } from '../../core/hail/duration.js'
 import { readableStatePaths, resolvePaths } from '../../core/hail/paths.js'
 import { readStatusReport, type StatusReport } from '../../core/hail/status.js'
@@ -53,7 +53,7 @@ function lines(report: StatusReport): string[][] {
   return rows
 }
 
-export default class HailStatus extends Command {
+export default class HailStatus extends ForkliftCommand {
   static override summary = "Show a hail watcher's status; exit 0 when healthy, 1 when degraded"
   static override examples = [
     '<%= config.bin %> hail status --profile web',
@@ -66,17 +66,12 @@ export default class HailStatus extends Command {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(HailStatus)
-    let report: StatusReport
-    try {
-      const paths = resolvePaths({
-        profile: flags.profile,
-        profilesDir: flags['profiles-dir'],
-        stateDir: flags['state-dir'],
-      })
-      report = await readStatusReport(readableStatePaths(paths, flags['state-dir'] !== undefined))
-    } catch (error) {
-      reportError(error)
-    }
+    const paths = resolvePaths({
+      profile: flags.profile,
+      profilesDir: flags['profiles-dir'],
+      stateDir: flags['state-dir'],
+    })
+    const report = await readStatusReport(readableStatePaths(paths, flags['state-dir'] !== undefined))
     if (flags.json) {
       this.log(
         JSON.stringify(

@@ -1,11 +1,12 @@
 import { resolve } from 'node:path'
-import { Command, Flags } from '@oclif/core'
-import { reportError } from '../../cli/errors.js'
+import { Flags } from '@oclif/core'
+import { ForkliftCommand } from '../../cli/command.js'
+import { UsageError } from '../../core/errors.js'
 import { watcherConfig } from '../../core/hail/config.js'
 import { readHailTemplate, renderUnit, stopTimeoutSec, unitName, watcherArgs } from '../../core/hail/unit.js'
 import { watcherFlags } from '../hail.js'
 
-export default class HailUnit extends Command {
+export default class HailUnit extends ForkliftCommand {
   static override summary =
     'Print a systemd unit that runs the hail watcher with these flags, restarting it on failure'
   static override description =
@@ -15,6 +16,8 @@ export default class HailUnit extends Command {
     '<%= config.bin %> hail unit --manager --profile hail-units --job-uri https://hydra.example.org/job/infra/prod/units',
     '<%= config.bin %> hail unit --activate-script > bin/activate',
   ]
+  // Its --json makes the unit's watcher log JSON; what this command prints is a unit file.
+  static override jsonOutput = false
   static override flags = {
     ...watcherFlags,
     profile: Flags.string({ description: watcherFlags.profile.description }),
@@ -33,43 +36,38 @@ export default class HailUnit extends Command {
   async run(): Promise<void> {
     const { flags } = await this.parse(HailUnit)
     const templatesDir = resolve(this.config.root, 'templates')
-    try {
-      if (flags['activate-script']) {
-        this.log((await readHailTemplate(templatesDir, 'manager-activate.sh')).trimEnd())
-        return
-      }
-      if (!flags.profile) this.error('--profile is required', { exit: 2 })
-      if (flags.oneshot)
-        this.error(
-          '--oneshot does not fit a unit that keeps the watcher running; run `forklift hail --oneshot` from a timer instead',
-          { exit: 2 },
-        )
-      // Validate as the watcher would, so a unit is never written for flags it would refuse.
-      const config = watcherConfig({ ...flags, profile: flags.profile }, '/nonexistent')
-      const hailFlags = {
-        ...flags,
-        profile: flags.profile,
-        ...(config.source.kind === 'hydra' ? { 'job-uri': config.source.jobUri } : {}),
-      }
-      const forklift = flags.forklift
-        ? flags.forklift.split(/\s+/).filter(Boolean)
-        : [process.execPath, resolve(this.config.root, 'bin', 'run.js')]
-      const name = flags.name ?? unitName(flags.profile, flags.manager)
-      const source = flags.source === 'manifest' ? flags.url : flags['job-uri']
-      const unit = renderUnit(await readHailTemplate(templatesDir, 'forklift-hail.service'), {
-        name,
-        profile: flags.profile,
-        description: flags.manager
-          ? `Forklift hail manager: watcher units from ${source}`
-          : `Forklift hail: deploy ${source} to profile ${flags.profile}`,
-        argv: [...forklift, ...watcherArgs(hailFlags)],
-        stopTimeoutSec: stopTimeoutSec(hailFlags),
-        ...(flags.user ? { user: flags.user } : {}),
-        manager: flags.manager,
-      })
-      this.log(unit.trimEnd())
-    } catch (error) {
-      reportError(error)
+    if (flags['activate-script']) {
+      this.log((await readHailTemplate(templatesDir, 'manager-activate.sh')).trimEnd())
+      return
     }
+    if (!flags.profile) throw new UsageError('--profile is required')
+    if (flags.oneshot)
+      throw new UsageError(
+        '--oneshot does not fit a unit that keeps the watcher running; run `forklift hail --oneshot` from a timer instead',
+      )
+    // Validate as the watcher would, so a unit is never written for flags it would refuse.
+    const config = watcherConfig({ ...flags, profile: flags.profile }, '/nonexistent')
+    const hailFlags = {
+      ...flags,
+      profile: flags.profile,
+      ...(config.source.kind === 'hydra' ? { 'job-uri': config.source.jobUri } : {}),
+    }
+    const forklift = flags.forklift
+      ? flags.forklift.split(/\s+/).filter(Boolean)
+      : [process.execPath, resolve(this.config.root, 'bin', 'run.js')]
+    const name = flags.name ?? unitName(flags.profile, flags.manager)
+    const source = flags.source === 'manifest' ? flags.url : flags['job-uri']
+    const unit = renderUnit(await readHailTemplate(templatesDir, 'forklift-hail.service'), {
+      name,
+      profile: flags.profile,
+      description: flags.manager
+        ? `Forklift hail manager: watcher units from ${source}`
+        : `Forklift hail: deploy ${source} to profile ${flags.profile}`,
+      argv: [...forklift, ...watcherArgs(hailFlags)],
+      stopTimeoutSec: stopTimeoutSec(hailFlags),
+      ...(flags.user ? { user: flags.user } : {}),
+      manager: flags.manager,
+    })
+    this.log(unit.trimEnd())
   }
 }

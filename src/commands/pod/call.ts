@@ -1,7 +1,9 @@
-import { Args, Command } from '@oclif/core'
+import { Args } from '@oclif/core'
+import { ForkliftCommand } from '../../cli/command.js'
 import { podRunFlags, renderValue, runInPod } from '../../cli/pod-run.js'
+import { errorMessage, UsageError } from '../../core/errors.js'
 
-export default class PodCall extends Command {
+export default class PodCall extends ForkliftCommand {
   static override summary =
     'Import a module in a sandboxed pod, call one of its exports and print what it returns'
   static override description =
@@ -23,7 +25,7 @@ export default class PodCall extends Command {
       try {
         return JSON.parse(text) as unknown
       } catch (error) {
-        return this.error(`argument ${i + 1} is not JSON (${(error as Error).message}): ${text}`, { exit: 2 })
+        throw new UsageError(`argument ${i + 1} is not JSON (${errorMessage(error)}): ${text}`)
       }
     })
     const value = await runInPod(flags, (pod) => pod.call(args.target, ...values))

@@ -1,7 +1,8 @@
-import { Args, Command } from '@oclif/core'
+import { Args } from '@oclif/core'
+import { ForkliftCommand } from '../../cli/command.js'
 import { podRunFlags, renderValue, runInPod } from '../../cli/pod-run.js'
 
-export default class PodEval extends Command {
+export default class PodEval extends ForkliftCommand {
   static override summary = 'Evaluate JavaScript in a sandboxed pod and print the value'
   static override description =
     'The value of the last statement is printed (a promise is awaited). Code reaches its dependencies with require() or import().'

@@ -1,4 +1,5 @@
-import { Command, Flags } from '@oclif/core'
+import { Flags } from '@oclif/core'
+import { ForkliftCommand } from '../../cli/command.js'
 import { formatTable } from '../../cli/render/format.js'
 import { listPodCache } from '../../core/pods/index.js'
 
@@ -14,7 +15,7 @@ export function formatSize(bytes: number): string {
   return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`
 }
 
-export default class PodLs extends Command {
+export default class PodLs extends ForkliftCommand {
   static override summary = 'List the dependency sets installed in the pod cache'
   static override flags = { json: Flags.boolean({ description: 'Print one JSON document' }) }
 

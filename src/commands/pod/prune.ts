@@ -1,8 +1,10 @@
-import { Command, Flags } from '@oclif/core'
+import { Flags } from '@oclif/core'
+import { ForkliftCommand } from '../../cli/command.js'
+import { UsageError } from '../../core/errors.js'
 import { PodUsageError, parseAge, prunePodCache } from '../../core/pods/index.js'
 import { formatSize } from './ls.js'
 
-export default class PodPrune extends Command {
+export default class PodPrune extends ForkliftCommand {
   static override summary = 'Remove dependency sets from the pod cache (all, or those unused for a while)'
   static override flags = {
     'older-than': Flags.string({ description: 'Only sets not used for this long: 30d, 12h, 2w …' }),
@@ -16,7 +18,7 @@ export default class PodPrune extends Command {
     try {
       if (flags['older-than'] !== undefined) olderThanMs = parseAge(flags['older-than'])
     } catch (error) {
-      if (error instanceof PodUsageError) this.error(`--older-than: ${error.message}`, { exit: 2 })
+      if (error instanceof PodUsageError) throw new UsageError(`--older-than: ${error.message}`)
       throw error
     }
     const { removed, kept } = await prunePodCache(olderThanMs === undefined ? {} : { olderThanMs })

@@ -1,10 +1,14 @@
 import { errorMap, explainIssues, isPlainObject } from '../config/issues.js'
+import { EXIT, ForkliftError, type ForkliftErrorOptions } from '../errors.js'
 import { actionTypes, crateActionSchema } from './schema.js'
 import type { Action } from './types.js'
 
 /** A bad action: the message names the action's index, type and field. */
-export class ActionError extends Error {
+export class ActionError extends ForkliftError {
   override name = 'ActionError'
+  constructor(message: string, options: ForkliftErrorOptions = {}) {
+    super(message, { ...options, code: 'ACTION', exitCode: EXIT.failed })
+  }
 }
 
 /** How an action is named in errors: `action 3 (file /etc/motd)`, or `action 3` when it has no known type. */

@@ -1,3 +1,5 @@
+import { EXIT, ForkliftError } from '../errors.js'
+
 /** One problem found in a config file, located as precisely as the file allows. */
 export interface ConfigIssue {
   /** The file, or the command-line argument (`--set a.b`), the problem is in. */
@@ -23,7 +25,7 @@ export function formatIssue(issue: ConfigIssue): string {
  * A mistake in forklift.yaml, an --env file or a --set argument. The message is for the user
  * (one line per problem, each starting with FILE:LINE:COL); there is no useful stack.
  */
-export class ConfigError extends Error {
+export class ConfigError extends ForkliftError {
   override name = 'ConfigError'
   readonly file: string
   readonly line?: number
@@ -35,7 +37,7 @@ export class ConfigError extends Error {
   constructor(issues: ConfigIssue[] | ConfigIssue) {
     const list = Array.isArray(issues) ? issues : [issues]
     if (list.length === 0) throw new TypeError('ConfigError needs at least one issue')
-    super(list.map(formatIssue).join('\n'))
+    super(list.map(formatIssue).join('\n'), { code: 'CONFIG', exitCode: EXIT.usage })
     const first = list[0]!
     this.file = first.file
     if (first.line !== undefined) this.line = first.line

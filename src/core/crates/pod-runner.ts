@@ -1,11 +1,11 @@
 import { realpath } from 'node:fs/promises'
+import { CrateError, EXIT } from '../errors.js'
 import { PodError, PodExitError, PodTimeoutError, PodValueError } from '../pods/errors.js'
 import type { PodHandle, PodLimits } from '../pods/pod.js'
 import { type PodPool, podPool } from '../pods/pool.js'
 import type { SandboxMode } from '../pods/sandbox.js'
 import { normalizeDependencies, specKey } from '../pods/specs.js'
 import { unsendableReason, withoutPrototypes } from '../pods/values.js'
-import { CrateError } from './resolve.js'
 import type { CrateContextData, CrateRunner, PhaseOutput, ResolvedCrate } from './types.js'
 
 export interface PodCrateRunnerOptions {
@@ -25,8 +25,11 @@ export interface PodCrateRunnerOptions {
   sandbox?: SandboxMode
 }
 
-/** A crate's phase failed inside its pod: names the crate, phase and node; the stack is the pod's. */
-export class PodCrateError extends Error {
+/**
+ * A crate's phase failed inside its pod: names the crate, phase and node; the stack is the pod's. The
+ * node failed, so a command it ends exits with status 1.
+ */
+export class PodCrateError extends CrateError {
   override name = 'PodCrateError'
   readonly crate: string
   readonly phase: string
@@ -41,7 +44,7 @@ export class PodCrateError extends Error {
         : cause instanceof PodTimeoutError
           ? `the phase ran past the pod's ${cause.timeoutMs} ms time limit; the pod was stopped`
           : cause.message
-    super(`crate "${crate}", phase ${phase}, node ${node}: ${what}`, { cause })
+    super(`crate "${crate}", phase ${phase}, node ${node}: ${what}`, { cause, exitCode: EXIT.failed })
     this.crate = crate
     this.phase = phase
     this.node = node

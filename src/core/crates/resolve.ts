@@ -1,11 +1,10 @@
 import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
+import { CrateError, errorMessage } from '../errors.js'
 import type { ResolvedCrate } from './types.js'
 
-/** Raised when a crate named in forklift.yaml cannot be found or read. */
-export class CrateError extends Error {
-  override name = 'CrateError'
-}
+// Raised when a crate named in forklift.yaml cannot be found or read; defined with the other errors.
+export { CrateError }
 
 const exists = (path: string) =>
   stat(path).then(
@@ -26,7 +25,7 @@ export async function resolveCrate(name: string, searchPath: string[]): Promise<
       try {
         pkg = JSON.parse(await readFile(pkgFile, 'utf8'))
       } catch (error) {
-        throw new CrateError(`crate "${name}": ${pkgFile} is not valid JSON: ${(error as Error).message}`)
+        throw new CrateError(`crate "${name}": ${pkgFile} is not valid JSON: ${errorMessage(error)}`)
       }
       main = pkg.main ?? main
       dependencies = pkg.dependencies ?? {}

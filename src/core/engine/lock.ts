@@ -1,10 +1,14 @@
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
+import { EXIT, ForkliftError, type ForkliftErrorOptions } from '../errors.js'
 import type { EventSink } from '../events.js'
 
 /** Another converge of the same project holds its lock. */
-export class ProjectLockedError extends Error {
+export class ProjectLockedError extends ForkliftError {
   override name = 'ProjectLockedError'
+  constructor(message: string, options: ForkliftErrorOptions = {}) {
+    super(message, { ...options, code: 'PROJECT_LOCKED', exitCode: EXIT.failed })
+  }
 }
 
 /**

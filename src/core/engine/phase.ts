@@ -5,6 +5,7 @@ import { compilePhaseScript, describeAction, parsePhaseOutput, prepareActions } 
 import type { Action } from '../actions/types.js'
 import { isPlainObject } from '../config/issues.js'
 import type { CrateContextData, PublishedData } from '../crates/types.js'
+import { EXIT, ForkliftError, type ForkliftErrorOptions } from '../errors.js'
 import type { ActionResult, NodePhaseResult, NodeStatus } from '../model/results.js'
 import { TransportError } from '../transport/types.js'
 import { bootstrapEpilogue, bootstrapPrologue } from './bootstrap.js'
@@ -20,8 +21,11 @@ export interface RunShared {
 }
 
 /** A failure before any action ran (planning, connection), reported on the node. */
-export class PhaseError extends Error {
+export class PhaseError extends ForkliftError {
   override name = 'PhaseError'
+  constructor(message: string, options: ForkliftErrorOptions = {}) {
+    super(message, { ...options, code: 'PHASE', exitCode: EXIT.failed })
+  }
 }
 
 /** Actions from one source (a crate, the group's own list, bootstrap), named in their errors. */

@@ -1,9 +1,13 @@
+import { EXIT, ForkliftError, type ForkliftErrorOptions } from '../errors.js'
 /** key=value lines a facts script printed. */
 export type FactValues = Map<string, string>
 
 /** A clear error about the node's fact output. */
-export class FactsError extends Error {
+export class FactsError extends ForkliftError {
   override name = 'FactsError'
+  constructor(message: string, options: ForkliftErrorOptions = {}) {
+    super(message, { ...options, code: 'FACTS', exitCode: EXIT.failed })
+  }
 }
 
 export function required(values: FactValues, key: string): string {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
+import { UsageError } from '../errors.js'
 import { parseDuration } from './duration.js'
-import { HailUsageError } from './errors.js'
 import { normalizeJobUri } from './hydra.js'
 import { type HailPaths, resolvePaths } from './paths.js'
 
@@ -67,7 +67,7 @@ export function parseNixOptions(values: string[]): [string, string][] {
   return values.map((value) => {
     const match = /^([A-Za-z0-9_-]+)=(.*)$/s.exec(value)
     if (!match)
-      throw new HailUsageError(
+      throw new UsageError(
         `--nix-option "${value}": expected NAME=VALUE, e.g. substituters=https://cache.example.org`,
       )
     return [match[1]!, match[2]!]
@@ -83,33 +83,31 @@ export function watcherConfig(flags: WatcherFlags, netrcDefault = DEFAULT_NETRC)
   })
   let source: SourceConfig
   if (flags.source === 'hydra') {
-    if (!flags['job-uri'])
-      throw new HailUsageError('--job-uri is required (or use --source manifest --url URL)')
-    if (flags.url)
-      throw new HailUsageError('--url belongs to --source manifest; Hydra is read from --job-uri')
+    if (!flags['job-uri']) throw new UsageError('--job-uri is required (or use --source manifest --url URL)')
+    if (flags.url) throw new UsageError('--url belongs to --source manifest; Hydra is read from --job-uri')
     source = {
       kind: 'hydra',
       jobUri: normalizeJobUri(flags['job-uri']),
       requireEvalSuccess: flags['require-eval-success'],
     }
   } else if (flags.source === 'manifest') {
-    if (!flags.url) throw new HailUsageError('--source manifest needs --url URL (the JSON manifest)')
+    if (!flags.url) throw new UsageError('--source manifest needs --url URL (the JSON manifest)')
     if (flags['job-uri'])
-      throw new HailUsageError('--job-uri belongs to --source hydra; a manifest is read from --url')
-    if (flags['require-eval-success']) throw new HailUsageError('--require-eval-success needs --source hydra')
+      throw new UsageError('--job-uri belongs to --source hydra; a manifest is read from --url')
+    if (flags['require-eval-success']) throw new UsageError('--require-eval-success needs --source hydra')
     if (flags['nix-option']?.length)
-      throw new HailUsageError('--nix-option needs --source hydra (manifest mode uses no Nix)')
+      throw new UsageError('--nix-option needs --source hydra (manifest mode uses no Nix)')
     let url: URL
     try {
       url = new URL(flags.url)
     } catch {
-      throw new HailUsageError(`--url "${flags.url}": not a URL`)
+      throw new UsageError(`--url "${flags.url}": not a URL`)
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:')
-      throw new HailUsageError(`--url "${flags.url}": expected http or https`)
+      throw new UsageError(`--url "${flags.url}": expected http or https`)
     source = { kind: 'manifest', url: url.toString() }
   } else {
-    throw new HailUsageError(`--source "${flags.source}": expected hydra or manifest`)
+    throw new UsageError(`--source "${flags.source}": expected hydra or manifest`)
   }
   const netrcFile = flags['netrc-file'] ?? (existsSync(netrcDefault) ? netrcDefault : undefined)
   const pollPeriodMs = parseDuration(flags['poll-period'], '--poll-period', 'm')

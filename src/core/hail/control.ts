@@ -1,4 +1,4 @@
-import { HailUsageError } from './errors.js'
+import { UsageError } from '../errors.js'
 import { lockHolder } from './lock.js'
 import type { HailPaths } from './paths.js'
 import { openState, type Pause } from './state.js'
@@ -12,7 +12,7 @@ export function watcherPid(paths: HailPaths): Promise<number | undefined> {
 export async function pollNow(paths: HailPaths): Promise<number> {
   const pid = await watcherPid(paths)
   if (pid === undefined)
-    throw new HailUsageError(`no watcher is running for profile ${paths.profile} (state ${paths.stateDir})`)
+    throw new UsageError(`no watcher is running for profile ${paths.profile} (state ${paths.stateDir})`)
   process.kill(pid, 'SIGHUP')
   return pid
 }

@@ -1,6 +1,7 @@
+import { errorMessage } from '../errors.js'
 import { activate, type HailEnv, healthCheck, runShell } from './activation.js'
 import { formatDuration } from './duration.js'
-import { HailError, type HailStage, messageOf } from './errors.js'
+import { HailError, type HailStage } from './errors.js'
 import type { Generation } from './generations.js'
 import { acquirePidLock } from './lock.js'
 import type { HailLevel, HailLog } from './log.js'
@@ -151,10 +152,10 @@ export async function restorePrevious(
       ctx.log(
         'error',
         'error',
-        `re-activating generation ${previous.number} failed too: ${messageOf(error)}`,
+        `re-activating generation ${previous.number} failed too: ${errorMessage(error)}`,
         {
           stage: 'rollback',
-          error: messageOf(error),
+          error: errorMessage(error),
         },
       )
     }
@@ -239,7 +240,7 @@ export async function deployBuild(
   const started = performance.now()
   const fail = async (error: unknown, path?: string): Promise<DeployOutcome> => {
     const stage: HailStage = error instanceof HailError ? error.stage : 'switch'
-    const message = messageOf(error)
+    const message = errorMessage(error)
     await markFailed(ctx, {
       build,
       path: path ?? candidate.storePath ?? candidate.artifact?.url ?? '',
@@ -306,16 +307,16 @@ export async function deployBuild(
     try {
       await activateGeneration(ctx, generation, build, { healthCheck: true, record })
     } catch (error) {
-      ctx.log('error', 'error', messageOf(error), {
+      ctx.log('error', 'error', errorMessage(error), {
         build,
         stage: error instanceof HailError ? error.stage : 'activate',
       })
       try {
         await restorePrevious(ctx, previous, generation, record)
       } catch (rollbackError) {
-        ctx.log('error', 'error', `rollback failed: ${messageOf(rollbackError)}`, {
+        ctx.log('error', 'error', `rollback failed: ${errorMessage(rollbackError)}`, {
           stage: 'rollback',
-          error: messageOf(rollbackError),
+          error: errorMessage(rollbackError),
         })
       }
       return await fail(error, target)

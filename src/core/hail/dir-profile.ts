@@ -2,7 +2,8 @@ import { createHash, randomBytes } from 'node:crypto'
 import { mkdir, open, readdir, rename, rm, stat, symlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import * as tar from 'tar'
-import { HailError, messageOf } from './errors.js'
+import { errorMessage } from '../errors.js'
+import { HailError } from './errors.js'
 import {
   currentGeneration,
   generationLink,
@@ -71,7 +72,7 @@ export function dirBackend(options: DirBackendOptions): ProfileBackend {
           ))
         } catch (error) {
           if (signal.aborted) throw signal.reason ?? error
-          throw new HailError('download', error instanceof HttpError ? error.message : messageOf(error))
+          throw new HailError('download', error instanceof HttpError ? error.message : errorMessage(error))
         } finally {
           await file.close()
         }
@@ -87,7 +88,7 @@ export function dirBackend(options: DirBackendOptions): ProfileBackend {
         try {
           await tar.x({ file: archive, cwd: partial, strict: true, preservePaths: false })
         } catch (error) {
-          throw new HailError('unpack', `${safeUrl(artifact.url)}: cannot unpack: ${messageOf(error)}`)
+          throw new HailError('unpack', `${safeUrl(artifact.url)}: cannot unpack: ${errorMessage(error)}`)
         }
         await checkActivate(partial, 'unpack', candidate.id)
         await rename(partial, target)
@@ -108,7 +109,7 @@ export function dirBackend(options: DirBackendOptions): ProfileBackend {
         await pointProfileAt(options.profilePath, n)
       } catch (error) {
         await rm(link, { force: true })
-        throw new HailError('switch', `${options.profilePath}: ${messageOf(error)}`)
+        throw new HailError('switch', `${options.profilePath}: ${errorMessage(error)}`)
       }
       return { number: n, link, target }
     },

@@ -1,4 +1,4 @@
-import { HailUsageError } from './errors.js'
+import { UsageError } from '../errors.js'
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000 }
 
@@ -9,11 +9,11 @@ const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, min: 60_000, 
 export function parseDuration(text: string, what: string, bareUnit: 'm' | 's' = 'm'): number {
   const match = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|m|min|h)?\s*$/.exec(text)
   if (!match)
-    throw new HailUsageError(
+    throw new UsageError(
       `${what} "${text}": expected a duration like 5 (${unitName(bareUnit)}), 30s, 5m, 1h or 250ms`,
     )
   const value = Number(match[1]) * UNITS[match[2] ?? bareUnit]!
-  if (!(value > 0)) throw new HailUsageError(`${what} "${text}": must be greater than zero`)
+  if (!(value > 0)) throw new UsageError(`${what} "${text}": must be greater than zero`)
   return Math.round(value)
 }
 

@@ -1,7 +1,6 @@
-/** A mistake in what the user typed or configured: shown as one line, exit status 2. */
-export class HailUsageError extends Error {
-  override name = 'UsageError'
-}
+import { EXIT, ForkliftError } from '../errors.js'
+
+// A mistake in what the user typed or configured is core's UsageError (exit status 2).
 
 /** Where a deployment or poll failed; carried in events, status.json and the on-failure hook. */
 export type HailStage =
@@ -15,18 +14,13 @@ export type HailStage =
   | 'health-check'
   | 'rollback'
 
-/** A failure with the stage it happened in, so status and hooks can say where it broke. */
-export class HailError extends Error {
+/** A failure with the stage it happened in, so status and hooks can say where it broke: exit status 1. */
+export class HailError extends ForkliftError {
   override name = 'HailError'
   constructor(
     readonly stage: HailStage,
     message: string,
   ) {
-    super(message)
+    super(message, { code: 'HAIL', exitCode: EXIT.failed })
   }
-}
-
-/** The one-line message of anything thrown. */
-export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
 }

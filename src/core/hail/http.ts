@@ -1,5 +1,6 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http'
 import { request as httpsRequest } from 'node:https'
+import { EXIT, errorMessage, ForkliftError } from '../errors.js'
 import { lookupNetrc, type NetrcEntry } from './netrc.js'
 
 /** How every request of a watcher is made: a timeout, netrc credentials, TLS leniency. */
@@ -14,7 +15,7 @@ export interface HttpOptions {
 }
 
 /** A failed request, with what it was (for status and backoff) and the status code if one came. */
-export class HttpError extends Error {
+export class HttpError extends ForkliftError {
   override name = 'HttpError'
   constructor(
     message: string,
@@ -22,7 +23,7 @@ export class HttpError extends Error {
     readonly status?: number,
     readonly body?: unknown,
   ) {
-    super(message)
+    super(message, { code: 'HTTP', exitCode: EXIT.failed })
   }
 }
 
@@ -118,7 +119,7 @@ async function open(
     if (signal?.aborted) throw new HttpError(`${safeUrl(url)}: request abandoned (stopping)`, 'aborted')
     if (timedOut) throw new HttpError(`${safeUrl(url)}: no answer within ${options.timeoutMs} ms`, 'timeout')
     const code = (error as NodeJS.ErrnoException).code
-    throw new HttpError(`${safeUrl(url)}: ${code ?? (error as Error).message}`, 'network')
+    throw new HttpError(`${safeUrl(url)}: ${code ?? errorMessage(error)}`, 'network')
   } finally {
     clearTimeout(timer)
     signal?.removeEventListener('abort', onStop)

@@ -1,4 +1,5 @@
-import { HailError, HailUsageError } from './errors.js'
+import { UsageError } from '../errors.js'
+import { HailError } from './errors.js'
 import { getJson, HttpError, type HttpOptions, safeUrl } from './http.js'
 import type { Candidate, Source, SourceResult } from './source.js'
 
@@ -22,12 +23,12 @@ export function normalizeJobUri(uri: string): string {
   try {
     url = new URL(uri)
   } catch {
-    throw new HailUsageError(
+    throw new UsageError(
       `--job-uri "${uri}": not a URL (expected https://hydra.example.org/job/PROJECT/JOBSET/JOB)`,
     )
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new HailUsageError(`--job-uri "${uri}": expected an http or https URL`)
+    throw new UsageError(`--job-uri "${uri}": expected an http or https URL`)
   }
   url.pathname = url.pathname.replace(/\/+$/, '')
   url.search = ''

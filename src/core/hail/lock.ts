@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs'
 import { link, readFile, rm, writeFile } from 'node:fs/promises'
-import { HailUsageError } from './errors.js'
+import { UsageError } from '../errors.js'
 
 /** Raised when another live process holds the lock; names its pid. */
-export class LockHeldError extends HailUsageError {
+export class LockHeldError extends UsageError {
   constructor(
     message: string,
     readonly pid: number,
   ) {
-    super(message)
+    super(message, { code: 'HAIL_LOCKED' })
   }
 }
 
@@ -108,7 +108,7 @@ export async function acquirePidLock(
       if (Date.now() >= deadline) throw new LockHeldError(refusal(holder), holder)
       await new Promise((resolve) => setTimeout(resolve, 100))
     }
-    throw new HailUsageError(`${path}: could not take the lock`)
+    throw new UsageError(`${path}: could not take the lock`)
   } finally {
     await rm(temp, { force: true })
   }

@@ -1,5 +1,5 @@
 import { readFile, stat } from 'node:fs/promises'
-import { HailUsageError } from './errors.js'
+import { UsageError } from '../errors.js'
 
 // A small parser written here: the npm netrc parsers are unmaintained, drag in old dependencies, and
 // treat `default` as an ordinary entry, so one listed first wins over the exact host (one of hail's faults).
@@ -59,7 +59,7 @@ function tokenize(text: string, file: string): Token[] {
           if (text[i] === '\n') line++
           value += text[i++]
         }
-        if (i >= text.length) throw new HailUsageError(`${file}:${start}: unterminated quoted string`)
+        if (i >= text.length) throw new UsageError(`${file}:${start}: unterminated quoted string`)
         i++
       } else {
         while (i < text.length && !/\s/.test(text[i]!)) value += text[i++]
@@ -81,7 +81,7 @@ export function parseNetrc(text: string, file = 'netrc'): NetrcEntry[] {
     const token = tokens[i]!
     const value = () => {
       const next = tokens[++i]
-      if (!next) throw new HailUsageError(`${file}:${token.line}: "${token.text}" needs a value`)
+      if (!next) throw new UsageError(`${file}:${token.line}: "${token.text}" needs a value`)
       return next.text
     }
     switch (token.text) {
@@ -97,7 +97,7 @@ export function parseNetrc(text: string, file = 'netrc'): NetrcEntry[] {
       case 'password':
       case 'account': {
         if (!current)
-          throw new HailUsageError(`${file}:${token.line}: "${token.text}" before any machine or default`)
+          throw new UsageError(`${file}:${token.line}: "${token.text}" before any machine or default`)
         current[token.text] = value()
         break
       }
@@ -105,7 +105,7 @@ export function parseNetrc(text: string, file = 'netrc'): NetrcEntry[] {
         value()
         break
       default:
-        throw new HailUsageError(`${file}:${token.line}: unexpected "${token.text}"`)
+        throw new UsageError(`${file}:${token.line}: unexpected "${token.text}"`)
     }
   }
   return entries
@@ -125,7 +125,7 @@ export async function loadNetrc(path: string): Promise<{ entries: NetrcEntry[]; 
     text = await readFile(path, 'utf8')
     mode = (await stat(path)).mode
   } catch (error) {
-    throw new HailUsageError(
+    throw new UsageError(
       `netrc file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
     )
   }

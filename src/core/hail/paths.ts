@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { isAbsolute, join, resolve } from 'node:path'
-import { HailUsageError } from './errors.js'
+import { UsageError } from '../errors.js'
 
 /** Nix's own profiles folder, hail's default. */
 export const DEFAULT_PROFILES_DIR = '/nix/var/nix/profiles'
@@ -21,9 +21,7 @@ export function checkProfileName(profile: string): void {
     /^[A-Za-z0-9+_.-]+(\/[A-Za-z0-9+_.-]+)*$/.test(profile) &&
     !profile.split('/').some((part) => part === '.' || part === '..')
   if (!ok)
-    throw new HailUsageError(
-      `--profile "${profile}": expected a profile name like "web" or "hail-profiles/web"`,
-    )
+    throw new UsageError(`--profile "${profile}": expected a profile name like "web" or "hail-profiles/web"`)
 }
 
 /** Where root's watchers (the systemd units) keep their state. */
@@ -59,6 +57,6 @@ export function resolvePaths(options: {
   const profilesDir = resolve(options.profilesDir ?? DEFAULT_PROFILES_DIR)
   const stateDir = options.stateDir ? resolve(options.stateDir) : join(defaultStateRoot(), options.profile)
   if (options.stateDir !== undefined && !isAbsolute(stateDir))
-    throw new HailUsageError('--state-dir must be a path')
+    throw new UsageError('--state-dir must be a path')
   return { profile: options.profile, profilesDir, profilePath: join(profilesDir, options.profile), stateDir }
 }

@@ -1,7 +1,8 @@
+import { errorMessage, UsageError } from '../errors.js'
 import { storeDirOf } from './config.js'
 import { type ActivationRecord, activateGeneration, type DeployContext, lockSwitch } from './deploy.js'
 import { dirBackend } from './dir-profile.js'
-import { HailError, HailUsageError, messageOf } from './errors.js'
+import { HailError } from './errors.js'
 import { currentGeneration, type Generation } from './generations.js'
 import { lockHolder } from './lock.js'
 import type { HailLevel, HailLog, HailLogger } from './log.js'
@@ -21,9 +22,9 @@ export interface RollbackResult {
 /** The backend a profile already uses: unpacked builds under the Forklift store, else Nix. */
 async function existingBackend(paths: HailPaths, env: NodeJS.ProcessEnv): Promise<ProfileBackend> {
   const current = await currentGeneration(paths.profilePath).catch((error) => {
-    throw new HailUsageError(messageOf(error))
+    throw new UsageError(errorMessage(error))
   })
-  if (!current) throw new HailUsageError(`profile ${paths.profilePath} does not exist: nothing to roll back`)
+  if (!current) throw new UsageError(`profile ${paths.profilePath} does not exist: nothing to roll back`)
   const storeDir = storeDirOf(paths)
   // A rollback only switches between existing generations: it never downloads or realises.
   if (current.target.startsWith(`${storeDir}/`)) {
@@ -67,7 +68,7 @@ export async function rollbackProfile(
   const lock = await lockSwitch(ctx)
   try {
     const from = await backend.current()
-    if (!from) throw new HailUsageError(`profile ${paths.profilePath} does not exist: nothing to roll back`)
+    if (!from) throw new UsageError(`profile ${paths.profilePath} does not exist: nothing to roll back`)
     const generations = await backend.generations()
     const to =
       options.to === undefined
@@ -75,14 +76,14 @@ export async function rollbackProfile(
         : generations.find((g) => g.number === options.to)
     if (!to) {
       const list = generations.map((g) => g.number).join(', ')
-      throw new HailUsageError(
+      throw new UsageError(
         options.to === undefined
           ? `profile ${paths.profile}: no generation before ${from.number} to roll back to (generations: ${list})`
           : `profile ${paths.profile}: no generation ${options.to} (generations: ${list})`,
       )
     }
     if (to.number === from.number)
-      throw new HailUsageError(`profile ${paths.profile}: generation ${to.number} is already current`)
+      throw new UsageError(`profile ${paths.profile}: generation ${to.number} is already current`)
     const records = await state.readGenerations()
     const fromBuild = records[String(from.number)]?.build
     const toBuild = records[String(to.number)]?.build
@@ -122,11 +123,11 @@ export async function rollbackProfile(
       try {
         await activateGeneration(ctx, from, fromBuild, { healthCheck: false, record })
       } catch (again) {
-        log('error', 'error', `re-activating generation ${from.number} failed too: ${messageOf(again)}`)
+        log('error', 'error', `re-activating generation ${from.number} failed too: ${errorMessage(again)}`)
       }
       throw new HailError(
         'rollback',
-        `generation ${to.number} failed to activate (${messageOf(error)}); generation ${from.number} is current again`,
+        `generation ${to.number} failed to activate (${errorMessage(error)}); generation ${from.number} is current again`,
       )
     }
     const pid = await lockHolder(state.files.lock)

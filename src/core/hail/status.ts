@@ -1,4 +1,4 @@
-import { HailUsageError } from './errors.js'
+import { UsageError } from '../errors.js'
 import { lockHolder } from './lock.js'
 import type { HailPaths } from './paths.js'
 import { type FailedBuild, type HailStatus, openState, type Pause, type Pin } from './state.js'
@@ -21,7 +21,7 @@ export async function readStatusReport(paths: HailPaths, now = Date.now()): Prom
   const state = openState(paths.stateDir)
   const status = await state.readStatus()
   if (!status) {
-    throw new HailUsageError(
+    throw new UsageError(
       `no status for profile ${paths.profile} in ${paths.stateDir}: no watcher has run with this --state-dir`,
     )
   }

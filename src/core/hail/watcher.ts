@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { createRedactor } from '../config/secrets.js'
+import { errorMessage, UsageError } from '../errors.js'
 import { nextDelay } from './backoff.js'
 import { storeDirOf, type WatcherConfig } from './config.js'
 import {
@@ -14,7 +15,7 @@ import {
 } from './deploy.js'
 import { dirBackend } from './dir-profile.js'
 import { formatDuration } from './duration.js'
-import { HailError, type HailStage, HailUsageError, messageOf } from './errors.js'
+import { HailError, type HailStage } from './errors.js'
 import type { HttpOptions } from './http.js'
 import { hydraSource } from './hydra.js'
 import { acquirePidLock } from './lock.js'
@@ -52,7 +53,7 @@ async function permitted<T>(folder: string, step: () => Promise<T>): Promise<T> 
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
     if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
-      throw new HailUsageError(
+      throw new UsageError(
         `${folder}: cannot write there (${code}); run as root or choose --state-dir / --profiles-dir`,
       )
     }
@@ -218,8 +219,8 @@ export function createWatcher(config: WatcherConfig, logger: HailLogger): Watche
       if (stop.aborted) return { result: 'stopped', message: 'poll abandoned: stopping' }
       return {
         result: 'error',
-        message: messageOf(error),
-        failure: { stage: 'poll', message: messageOf(error) },
+        message: errorMessage(error),
+        failure: { stage: 'poll', message: errorMessage(error) },
       }
     }
     if (found.kind === 'none') return { result: 'no-build', message: found.message }
@@ -305,13 +306,13 @@ export function createWatcher(config: WatcherConfig, logger: HailLogger): Watche
       log(
         'error',
         'error',
-        `${current ? `activating the current generation ${current.number}` : 'recovering an interrupted deployment'} failed: ${messageOf(error)}`,
-        { stage, error: messageOf(error) },
+        `${current ? `activating the current generation ${current.number}` : 'recovering an interrupted deployment'} failed: ${errorMessage(error)}`,
+        { stage, error: errorMessage(error) },
       )
       return {
         result: 'error',
-        message: messageOf(error),
-        failure: { stage, message: messageOf(error), ...(build ? { build } : {}) },
+        message: errorMessage(error),
+        failure: { stage, message: errorMessage(error), ...(build ? { build } : {}) },
       }
     } finally {
       await lock.release()
@@ -421,7 +422,7 @@ export function createWatcher(config: WatcherConfig, logger: HailLogger): Watche
         )
         // A profile path that is not a profile (a plain file or folder) is a mistake to report now.
         await backend.current().catch((error) => {
-          throw new HailUsageError(messageOf(error))
+          throw new UsageError(errorMessage(error))
         })
         let last: PollReport = { result: 'started', message: 'started' }
         await writeStatus(backend, source, null)
@@ -438,8 +439,8 @@ export function createWatcher(config: WatcherConfig, logger: HailLogger): Watche
           const report = await pollOnce(ctx, source, stop).catch(
             (error): PollReport => ({
               result: 'error',
-              message: messageOf(error),
-              failure: { stage: 'poll', message: messageOf(error) },
+              message: errorMessage(error),
+              failure: { stage: 'poll', message: errorMessage(error) },
             }),
           )
           if (report.result === 'stopped') {

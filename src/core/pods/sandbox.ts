@@ -1,6 +1,7 @@
 import { execFile, spawn } from 'node:child_process'
 import { access, constants } from 'node:fs/promises'
 import { delimiter, isAbsolute, join } from 'node:path'
+import { EXIT, ForkliftError, type ForkliftErrorOptions } from '../errors.js'
 import { PodUsageError } from './errors.js'
 import { deathSignalPrefix } from './orphans.js'
 import { seccompProgram } from './seccomp.js'
@@ -36,8 +37,11 @@ export type SandboxMode = 'auto' | 'bwrap' | 'unshare' | 'node-only'
 export const SANDBOX_MODES: readonly SandboxMode[] = ['auto', 'bwrap', 'unshare', 'node-only']
 
 /** Pods cannot be isolated the way the sandbox setting asks (no bubblewrap, no user namespaces). */
-export class PodSandboxError extends Error {
+export class PodSandboxError extends ForkliftError {
   override name = 'PodSandboxError'
+  constructor(message: string, options: ForkliftErrorOptions = {}) {
+    super(message, { ...options, code: 'SANDBOX', exitCode: EXIT.usage })
+  }
 }
 
 /** The OS isolation pods start in, found once per process and mode. */

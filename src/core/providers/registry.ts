@@ -1,5 +1,6 @@
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { EXIT, ForkliftError, type ForkliftErrorOptions } from '../errors.js'
 import { isForkliftModule, resolveForkliftToSelf } from './running-forklift.js'
 import type { ProviderFactory } from './types.js'
 
@@ -21,8 +22,11 @@ export interface ProviderType {
 }
 
 /** Raised for plugin declarations that cannot be used. */
-export class RegistryError extends Error {
+export class RegistryError extends ForkliftError {
   override name = 'RegistryError'
+  constructor(message: string, options: ForkliftErrorOptions = {}) {
+    super(message, { ...options, code: 'PLUGIN', exitCode: EXIT.usage })
+  }
 }
 
 /** Collect the provider types the plugins declare; two plugins declaring one type name is an error naming both. */

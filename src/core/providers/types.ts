@@ -1,4 +1,5 @@
 import type { z } from 'zod'
+import { ProviderError } from '../errors.js'
 import type { GroupSpec } from '../model/group.js'
 import type { Node } from '../model/node.js'
 
@@ -58,7 +59,7 @@ export interface Provider {
  * createNodes failed for some of the nodes and brought up the others: `created` are reachable and
  * belong to the group; the message says what failed.
  */
-export class NodesPartlyCreatedError extends Error {
+export class NodesPartlyCreatedError extends ProviderError {
   override name = 'NodesPartlyCreatedError'
   constructor(
     message: string,

@@ -1,3 +1,5 @@
+import { EXIT, ForkliftError } from '../errors.js'
+
 /** What a transport returns for one script. */
 export interface ExecResult {
   stdout: string
@@ -43,15 +45,15 @@ export interface PartialOutput {
   stderr: string
 }
 
-/** Errors a transport raises, each a clear line for the node. */
-export class TransportError extends Error {
+/** Errors a transport raises, each a clear line for the node (which then failed: exit status 1). */
+export class TransportError extends ForkliftError {
+  override name = 'TransportError'
   constructor(
     message: string,
     readonly kind: TransportErrorKind,
     /** For a connection dropped mid-script: what the script had printed by then. */
     readonly output?: PartialOutput,
   ) {
-    super(message)
-    this.name = 'TransportError'
+    super(message, { code: 'TRANSPORT', exitCode: EXIT.failed })
   }
 }

@@ -1,7 +1,7 @@
-/** A provider failure the user can act on: shown as its one-line message, never with a stack. */
-export class ProviderError extends Error {
-  override name = 'ProviderError'
-}
+import { ProviderError } from '../../core/errors.js'
+
+// A provider failure the user can act on (one line, never a stack): Forklift's own ProviderError.
+export { ProviderError }
 
 /** Where a failing EC2 call came from, so its message can name it. */
 export interface CallSite {

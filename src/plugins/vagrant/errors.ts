@@ -1,22 +1,20 @@
-/**
- * A provider failure shown to the user as one line. The name matches what the CLI treats as a
- * user-facing error (no stack trace).
- */
-export class ProviderError extends Error {
-  override name = 'ProviderError'
-}
+import { ProviderError } from '../../core/errors.js'
+
+// A provider failure shown to the user as one line: Forklift's own ProviderError.
+export { ProviderError }
 
 /** A `vagrant` command that failed for one machine, with its exit status and Vagrant's own message. */
 export class VagrantCommandError extends ProviderError {
   constructor(
     readonly command: string,
     readonly machine: string,
-    readonly exitCode: number | null,
+    /** The command's exit status, or null when a signal ended it. */
+    readonly status: number | null,
     readonly signal: string | null,
     readonly detail: string,
   ) {
-    const status = exitCode !== null ? `exit ${exitCode}` : `signal ${signal ?? 'unknown'}`
-    super(`vagrant ${command} ${machine} failed (${status})${detail ? `: ${detail}` : ''}`)
+    const how = status !== null ? `exit ${status}` : `signal ${signal ?? 'unknown'}`
+    super(`vagrant ${command} ${machine} failed (${how})${detail ? `: ${detail}` : ''}`)
   }
 }
 
