@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { watcherConfig } from '../src/core/hail/config.js'
 import type { HailLog } from '../src/core/hail/log.js'
-import { createWatcher } from '../src/core/hail/watcher.js'
+import { openWatcher } from '../src/core/hail/open-watcher.js'
 import { makeArtifact, startManifestServer } from '../test/integration/hail/manifest-server.js'
 import { startHydra } from '../test/support/hydra.js'
 import { deleteFromStore, makeActivatePath, nixOptionArgs, pushToCache } from '../test/support/nix.js'
@@ -215,16 +215,18 @@ async function heap(polls: number): Promise<{ polls: number; heapMiB: number }[]
       },
       '/nonexistent',
     )
-    await createWatcher(config, (r) => {
-      if (r.event !== 'poll') return
-      seen++
-      if (seen === 1 || seen % 600 === 0) {
-        server.hits.length = 0 // the stand-in's request log lives in this process too
-        gc()
-        samples.push({ polls: seen, heapMiB: +(process.memoryUsage().heapUsed / 1048576).toFixed(2) })
-      }
-      if (seen >= polls) stop.abort()
-    }).run(stop.signal)
+    await (
+      await openWatcher(config, (r) => {
+        if (r.event !== 'poll') return
+        seen++
+        if (seen === 1 || seen % 600 === 0) {
+          server.hits.length = 0 // the stand-in's request log lives in this process too
+          gc()
+          samples.push({ polls: seen, heapMiB: +(process.memoryUsage().heapUsed / 1048576).toFixed(2) })
+        }
+        if (seen >= polls) stop.abort()
+      })
+    ).run(stop.signal)
   } finally {
     await server.close()
     await rm(dir, { recursive: true, force: true })

@@ -2,7 +2,8 @@ import { Flags } from '@oclif/core'
 import { ForkliftCommand } from '../cli/command.js'
 import { watcherConfig } from '../core/hail/config.js'
 import { formatLogLine, type HailLog } from '../core/hail/log.js'
-import { createWatcher } from '../core/hail/watcher.js'
+import { openWatcher } from '../core/hail/open-watcher.js'
+import type { Watcher } from '../core/hail/watcher.js'
 
 /** The flags naming a profile and its state folder, shared by every hail command. */
 export const profileFlags = {
@@ -84,7 +85,7 @@ export default class Hail extends ForkliftCommand {
       ? (record: HailLog) => this.log(JSON.stringify(record))
       : (record: HailLog) => record.level !== 'debug' && this.log(formatLogLine(record))
     const controller = new AbortController()
-    let watcher: ReturnType<typeof createWatcher> | undefined
+    let watcher: Watcher | undefined
     const onStop = (signal: NodeJS.Signals) => {
       if (controller.signal.aborted) return
       print({
@@ -101,7 +102,7 @@ export default class Hail extends ForkliftCommand {
     process.on('SIGINT', onStop)
     process.on('SIGHUP', onHup)
     try {
-      watcher = createWatcher(watcherConfig(flags), print)
+      watcher = await openWatcher(watcherConfig(flags), print)
       const outcome = await watcher.run(controller.signal)
       if (flags.oneshot && !outcome.ok && !controller.signal.aborted) {
         // The reason as one unwrapped line, for logs and cron mail.

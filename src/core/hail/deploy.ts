@@ -6,14 +6,14 @@ import type { Generation } from './generations.js'
 import { acquirePidLock } from './lock.js'
 import type { HailLevel, HailLog } from './log.js'
 import { describeExit, succeeded } from './process.js'
-import type { ProfileBackend } from './profile.js'
-import type { Candidate } from './source.js'
+import type { Profile, ProfileBackend } from './profile.js'
+import { buildPath, type Candidate } from './source.js'
 import type { Deploying, FailedBuild, HailState } from './state.js'
 
 /** What deployment steps share: the profile, its state folder, timeouts and a log. */
-export interface DeployContext {
+export interface DeployContext<B extends Profile = Profile> {
   profile: string
-  backend: ProfileBackend
+  backend: B
   state: HailState
   activateTimeoutMs: number
   healthCheck?: string
@@ -229,9 +229,9 @@ export async function recoverInterrupted(
  * switch, activate and health-check it — that part always runs to its end, so the profile is never
  * left half switched; `heldBack`, asked under the lock, can still call it off. Any failure restores the previous generation and remembers the build as failed.
  */
-export async function deployBuild(
-  ctx: DeployContext,
-  candidate: Candidate,
+export async function deployBuild<C extends Candidate>(
+  ctx: DeployContext<ProfileBackend<C>>,
+  candidate: C,
   stop: AbortSignal,
   record: (activation: ActivationRecord) => void,
   heldBack: () => Promise<string | undefined> = async () => undefined,
@@ -243,7 +243,7 @@ export async function deployBuild(
     const message = errorMessage(error)
     await markFailed(ctx, {
       build,
-      path: path ?? candidate.storePath ?? candidate.artifact?.url ?? '',
+      path: path ?? buildPath(candidate),
       stage,
       error: message,
       at: new Date().toISOString(),

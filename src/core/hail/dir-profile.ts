@@ -14,6 +14,7 @@ import {
 import { download, HttpError, type HttpOptions, safeUrl } from './http.js'
 import { checkActivate } from './nix-profile.js'
 import type { ProfileBackend } from './profile.js'
+import type { ArtifactBuild } from './source.js'
 
 export interface DirBackendOptions {
   profilePath: string
@@ -34,7 +35,7 @@ const exists = (path: string) =>
  * Generations on disk without Nix: each build is downloaded, checked against its sha256, unpacked
  * under a temporary name and renamed into the store whole; the profile link is switched atomically.
  */
-export function dirBackend(options: DirBackendOptions): ProfileBackend {
+export function dirBackend(options: DirBackendOptions): ProfileBackend<ArtifactBuild> {
   const targetFor = (id: string, sha256: string) => join(options.storeDir, `${sha256.slice(0, 32)}-${id}`)
 
   return {
@@ -42,11 +43,9 @@ export function dirBackend(options: DirBackendOptions): ProfileBackend {
     path: options.profilePath,
     current: () => currentGeneration(options.profilePath),
     generations: () => listGenerations(options.profilePath),
-    targetOf: (candidate) =>
-      candidate.artifact ? targetFor(candidate.id, candidate.artifact.sha256) : undefined,
+    targetOf: (candidate) => targetFor(candidate.id, candidate.artifact.sha256),
     async prepare(candidate, signal, log) {
       const artifact = candidate.artifact
-      if (!artifact) throw new HailError('download', `build ${candidate.id} has no artifact`)
       const target = targetFor(candidate.id, artifact.sha256)
       if (await exists(target)) {
         await checkActivate(target, 'unpack', candidate.id)

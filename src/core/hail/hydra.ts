@@ -1,7 +1,7 @@
 import { UsageError } from '../errors.js'
 import { HailError } from './errors.js'
 import { getJson, HttpError, type HttpOptions, safeUrl } from './http.js'
-import type { Candidate, Source, SourceResult } from './source.js'
+import type { NixBuild, Source, SourceResult } from './source.js'
 
 // Shapes as Hydra emits them (NixOS/hydra: hydra-api.yaml; Build.as_json in Schema/Result/Builds.pm;
 // the Job controller's `latest` and `latest-finished` redirects; JobsetEval's `/eval/ID/builds`).
@@ -43,7 +43,7 @@ function isBuild(value: unknown): value is HydraBuild {
 const succeeded = (b: HydraBuild) => (b.finished === 1 || b.finished === true) && b.buildstatus === 0
 
 /** Read a build's JSON into a candidate, or say precisely what is wrong with it. */
-export function buildCandidate(body: unknown, url: string): Candidate {
+export function buildCandidate(body: unknown, url: string): NixBuild {
   if (!isBuild(body)) throw new HailError('poll', `${safeUrl(url)}: not a Hydra build (no numeric "id")`)
   if (!succeeded(body)) {
     throw new HailError(
@@ -78,7 +78,7 @@ export function hydraSource(options: {
   jobUri: string
   requireEvalSuccess: boolean
   http: HttpOptions
-}): Source {
+}): Source<NixBuild> {
   const jobUri = normalizeJobUri(options.jobUri)
   const endpoint = `${jobUri}/${options.requireEvalSuccess ? 'latest-finished' : 'latest'}`
   // An evaluation whose builds all finished well stays so; failed ones are checked again.
@@ -107,8 +107,8 @@ export function hydraSource(options: {
   }
 
   /** Why none of the build's evaluations succeeded whole, or undefined when one did. */
-  async function evalProblem(candidate: Candidate, signal?: AbortSignal): Promise<string | undefined> {
-    const evals = [...(candidate.evals ?? [])].sort((a, b) => b - a).slice(0, 5)
+  async function evalProblem(candidate: NixBuild, signal?: AbortSignal): Promise<string | undefined> {
+    const evals = [...candidate.evals].sort((a, b) => b - a).slice(0, 5)
     if (evals.length === 0) return `build ${candidate.id} belongs to no evaluation`
     const base = baseOf(candidate.url, jobUri)
     let first: string | undefined
@@ -128,7 +128,7 @@ export function hydraSource(options: {
 
   return {
     description: `hydra ${jobUri}${options.requireEvalSuccess ? ' (whole evaluation must succeed)' : ''}`,
-    async poll(signal): Promise<SourceResult> {
+    async poll(signal): Promise<SourceResult<NixBuild>> {
       const response = await getJson(endpoint, options.http, signal)
       if (response.status === 404) {
         const error = (response.body as { error?: unknown })?.error

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { HailError } from './errors.js'
 import { getJson, type HttpOptions, safeUrl } from './http.js'
-import type { Source } from './source.js'
+import type { ArtifactBuild, Source } from './source.js'
 
 /** The JSON a `--source manifest` URL serves: which build is current and where its tarball is. */
 export const manifestSchema = z.object({
@@ -12,7 +12,7 @@ export const manifestSchema = z.object({
 })
 
 /** A plain JSON manifest as a source of builds, for machines without Nix. */
-export function manifestSource(options: { url: string; http: HttpOptions }): Source {
+export function manifestSource(options: { url: string; http: HttpOptions }): Source<ArtifactBuild> {
   return {
     description: `manifest ${safeUrl(options.url)}`,
     async poll(signal) {

@@ -4,6 +4,7 @@ import { HailError } from './errors.js'
 import { currentGeneration, listGenerations, removeTempLinks } from './generations.js'
 import { describeExit, runProcess, succeeded } from './process.js'
 import type { BackendLog, ProfileBackend } from './profile.js'
+import type { NixBuild } from './source.js'
 
 export interface NixBackendOptions {
   profilePath: string
@@ -31,7 +32,7 @@ export async function checkActivate(
 }
 
 /** A Nix profile: realised with nix-store, switched with nix-env, so Nix's generations and GC roots stay right. */
-export function nixBackend(options: NixBackendOptions): ProfileBackend {
+export function nixBackend(options: NixBackendOptions): ProfileBackend<NixBuild> {
   const optionArgs = options.nixOptions.flatMap(([name, value]) => ['--option', name, value])
   const quick = options.commandTimeoutMs ?? 120_000
   const env = options.env ?? process.env
@@ -63,7 +64,6 @@ export function nixBackend(options: NixBackendOptions): ProfileBackend {
     targetOf: (candidate) => candidate.storePath,
     async prepare(candidate, signal, log: BackendLog) {
       const path = candidate.storePath
-      if (!path) throw new HailError('realise', `build ${candidate.id} has no store path`)
       await mkdir(options.rootsDir, { recursive: true })
       // The root keeps a concurrent garbage collection from taking the path before the switch.
       const root = join(options.rootsDir, `build-${candidate.id.replace(/[^A-Za-z0-9._-]/g, '_')}`)

@@ -8,7 +8,7 @@ import { lockHolder } from './lock.js'
 import type { HailLevel, HailLog, HailLogger } from './log.js'
 import { nixBackend } from './nix-profile.js'
 import type { HailPaths } from './paths.js'
-import type { ProfileBackend } from './profile.js'
+import type { Profile } from './profile.js'
 import { openState, type Pin } from './state.js'
 
 /** What a manual rollback did. */
@@ -20,7 +20,7 @@ export interface RollbackResult {
 }
 
 /** The backend a profile already uses: unpacked builds under the Forklift store, else Nix. */
-async function existingBackend(paths: HailPaths, env: NodeJS.ProcessEnv): Promise<ProfileBackend> {
+async function existingBackend(paths: HailPaths, env: NodeJS.ProcessEnv): Promise<Profile> {
   const current = await currentGeneration(paths.profilePath).catch((error) => {
     throw new UsageError(errorMessage(error))
   })

@@ -1,9 +1,9 @@
 import { mkdir } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import { createRedactor } from '../config/secrets.js'
 import { errorMessage, UsageError } from '../errors.js'
 import { nextDelay } from './backoff.js'
-import { storeDirOf, type WatcherConfig } from './config.js'
+import type { Clock } from './clock.js'
+import type { WatcherConfig } from './config.js'
 import {
   type ActivationRecord,
   activateGeneration,
@@ -13,19 +13,14 @@ import {
   recoverInterrupted,
   runHook,
 } from './deploy.js'
-import { dirBackend } from './dir-profile.js'
 import { formatDuration } from './duration.js'
 import { HailError, type HailStage } from './errors.js'
-import type { HttpOptions } from './http.js'
-import { hydraSource } from './hydra.js'
 import { acquirePidLock } from './lock.js'
-import type { HailLevel, HailLog, HailLogger } from './log.js'
-import { manifestSource } from './manifest.js'
-import { loadNetrc, type NetrcEntry } from './netrc.js'
-import { nixBackend } from './nix-profile.js'
+import type { HailLevel, HailLog } from './log.js'
 import type { ProfileBackend } from './profile.js'
-import type { Source } from './source.js'
-import { type BuildRef, type HailStatus, isNewer, openState, type PollOutcome } from './state.js'
+import { buildPath, type Candidate, type Source } from './source.js'
+import { type BuildRef, type HailState, type HailStatus, isNewer, type PollOutcome } from './state.js'
+import { permitted } from './writable.js'
 
 /** How a watcher run ended (oneshot: the one poll; loop: the last one before stopping). */
 export interface WatcherOutcome {
@@ -46,70 +41,24 @@ interface PollReport {
   failure?: { stage: HailStage; message: string; build?: string }
 }
 
-/** Run a step that writes into `folder`; a permission error becomes one clear line for the user. */
-async function permitted<T>(folder: string, step: () => Promise<T>): Promise<T> {
-  try {
-    return await step()
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
-      throw new UsageError(
-        `${folder}: cannot write there (${code}); run as root or choose --state-dir / --profiles-dir`,
-      )
-    }
-    throw error
-  }
+/** A watcher's log: one record per call, stamped, redacted and printed by whoever made it. */
+export type WatcherLog = (level: HailLevel, event: string, msg: string, fields?: Partial<HailLog>) => void
+
+/** What a watcher is made of: its settings, where builds come from, how they are deployed, its state and clock. */
+export interface WatcherParts<C extends Candidate> {
+  config: WatcherConfig
+  source: Source<C>
+  backend: ProfileBackend<C>
+  state: HailState
+  clock: Clock
+  log: WatcherLog
+  env: NodeJS.ProcessEnv
 }
 
-/** The backend for a config: Nix for Hydra builds, unpacked tarballs for a manifest. */
-export function backendFor(config: WatcherConfig, http: HttpOptions): ProfileBackend {
+/** Create a watcher for one profile from its parts (openWatcher wires them from a config). Nothing happens until `run`. */
+export function createWatcher<C extends Candidate>(parts: WatcherParts<C>): Watcher {
+  const { config, source, backend, state, clock, log, env } = parts
   const { paths } = config
-  if (config.source.kind === 'manifest') {
-    return dirBackend({ profilePath: paths.profilePath, storeDir: storeDirOf(paths), http })
-  }
-  return nixBackend({
-    profilePath: paths.profilePath,
-    rootsDir: openState(paths.stateDir).files.gcroots,
-    nixOptions: config.nixOptions,
-    fetchTimeoutMs: config.fetchTimeoutMs,
-    ...(config.env ? { env: config.env } : {}),
-  })
-}
-
-/** The labels of a hail log record: never redacted. */
-const HAIL_LABELS = ['time', 'level', 'event', 'profile', 'stage', 'build', 'generation']
-
-function hailRedactor(secrets: string[]) {
-  return createRedactor(secrets, { labels: HAIL_LABELS })
-}
-
-/** The password of a URL with credentials, as given and decoded. */
-function urlSecrets(url: string): string[] {
-  try {
-    const password = new URL(url).password
-    return password ? [password, decodeURIComponent(password)] : []
-  } catch {
-    return []
-  }
-}
-
-/** netrc passwords, and the Basic credentials made of them. */
-function netrcSecrets(entries: NetrcEntry[]): string[] {
-  return entries.flatMap((e) =>
-    e.password ? [e.password, Buffer.from(`${e.login ?? ''}:${e.password}`).toString('base64')] : [],
-  )
-}
-
-/** Create a watcher for one profile. Nothing happens until `run`. */
-export function createWatcher(config: WatcherConfig, logger: HailLogger): Watcher {
-  const { paths } = config
-  const state = openState(paths.stateDir)
-  const env = config.env ?? process.env
-  // Every record goes out redacted: the source URL's password, and netrc's once it is read.
-  const sourceUrl = config.source.kind === 'hydra' ? config.source.jobUri : config.source.url
-  let redact = hailRedactor(urlSecrets(sourceUrl))
-  const log = (level: HailLevel, event: string, msg: string, fields: Partial<HailLog> = {}) =>
-    logger(redact({ time: new Date().toISOString(), level, event, msg, profile: paths.profile, ...fields }))
 
   let wakeRequested = false
   let wake: (() => void) | undefined
@@ -122,38 +71,29 @@ export function createWatcher(config: WatcherConfig, logger: HailLogger): Watche
     lastActivation: null as HailStatus['lastActivation'],
     lastPoll: null as HailStatus['lastPoll'],
     latest: null as BuildRef | null,
-    startedAt: new Date().toISOString(),
+    startedAt: clock.now().toISOString(),
   }
   const recordActivation = (activation: ActivationRecord) => {
     counters.lastActivation = activation
   }
 
-  function sleep(ms: number, stop: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      if (wakeRequested || stop.aborted) {
-        wakeRequested = false
-        resolve()
-        return
-      }
-      const done = () => {
-        clearTimeout(timer)
-        stop.removeEventListener('abort', done)
-        wake = undefined
-        wakeRequested = false
-        resolve()
-      }
-      const timer = setTimeout(done, ms)
-      wake = done
-      stop.addEventListener('abort', done, { once: true })
-    })
+  /** Wait for the next poll; `pollNow` (or a wake asked for before the wait) cuts it short. */
+  async function sleep(ms: number, stop: AbortSignal): Promise<void> {
+    if (wakeRequested || stop.aborted) {
+      wakeRequested = false
+      return
+    }
+    const woken = new AbortController()
+    wake = () => woken.abort()
+    try {
+      await clock.sleep(ms, AbortSignal.any([stop, woken.signal]))
+    } finally {
+      wake = undefined
+      wakeRequested = false
+    }
   }
 
-  async function writeStatus(
-    backend: ProfileBackend,
-    source: Source,
-    nextPollAt: Date | null,
-    stopped = false,
-  ): Promise<void> {
+  async function writeStatus(nextPollAt: Date | null, stopped = false): Promise<void> {
     const current = await backend.current().catch(() => undefined)
     const records = await state.readGenerations()
     const [pause, pin, failed] = await Promise.all([state.readPause(), state.readPin(), state.readFailed()])
@@ -191,7 +131,7 @@ export function createWatcher(config: WatcherConfig, logger: HailLogger): Watche
       paused: pause !== undefined,
       pinnedBelow: pin?.build ?? null,
     }
-    if (stopped) status.stoppedAt = new Date().toISOString()
+    if (stopped) status.stoppedAt = clock.now().toISOString()
     await state.writeStatus(status)
   }
 
@@ -210,9 +150,8 @@ export function createWatcher(config: WatcherConfig, logger: HailLogger): Watche
     return undefined
   }
 
-  async function pollOnce(ctx: DeployContext, source: Source, stop: AbortSignal): Promise<PollReport> {
-    const { backend } = ctx
-    let found: Awaited<ReturnType<Source['poll']>>
+  async function pollOnce(ctx: DeployContext<ProfileBackend<C>>, stop: AbortSignal): Promise<PollReport> {
+    let found: Awaited<ReturnType<Source<C>['poll']>>
     try {
       found = await source.poll(stop)
     } catch (error) {
@@ -226,14 +165,14 @@ export function createWatcher(config: WatcherConfig, logger: HailLogger): Watche
     if (found.kind === 'none') return { result: 'no-build', message: found.message }
     const candidate = found.candidate
     const id = candidate.id
-    counters.latest = { build: id, path: candidate.storePath ?? candidate.artifact?.url ?? '' }
+    counters.latest = { build: id, path: buildPath(candidate) }
 
     const current = await backend.current()
     if (current) {
       const records = await state.readGenerations()
       const known = records[String(current.number)]?.build
       const target = backend.targetOf(candidate)
-      if (known === id || (target !== undefined && current.target === target)) {
+      if (known === id || current.target === target) {
         // A profile switched by hand to this very build: remember which build it is.
         if (known !== id && !config.dryRun)
           await state.recordGeneration(current.number, { build: id, path: current.target })
@@ -258,11 +197,11 @@ export function createWatcher(config: WatcherConfig, logger: HailLogger): Watche
         message: `build ${id} is available; deployments paused since ${pause.since}${pause.reason ? ` (${pause.reason})` : ''}`,
       }
     }
-    const path = candidate.storePath ?? candidate.artifact?.url
+    const path = buildPath(candidate)
     if (config.dryRun)
       return { result: 'dry-run', message: `new build ${id} (${path}) would be deployed (dry run)` }
 
-    log('info', 'new-build', `new build ${id}: ${path}`, { build: id, ...(path ? { path } : {}) })
+    log('info', 'new-build', `new build ${id}: ${path}`, { build: id, path })
     // Asked again under the switch lock: a rollback may have pinned while the build was prepared.
     const outcome = await deployBuild(ctx, candidate, stop, recordActivation, () => heldByPin(id))
     if (outcome.result === 'deployed') {
@@ -282,9 +221,9 @@ export function createWatcher(config: WatcherConfig, logger: HailLogger): Watche
   }
 
   /** hail's start: a deployment a killed watcher left is undone, and an existing profile is activated at once. */
-  async function activateAtStart(ctx: DeployContext): Promise<PollReport | undefined> {
+  async function activateAtStart(ctx: DeployContext<ProfileBackend<C>>): Promise<PollReport | undefined> {
     const lock = await lockSwitch(ctx)
-    let current: Awaited<ReturnType<ProfileBackend['current']>>
+    let current: Awaited<ReturnType<ProfileBackend<C>['current']>>
     let build: string | undefined
     try {
       const interrupted = await recoverInterrupted(ctx, recordActivation)
@@ -319,9 +258,9 @@ export function createWatcher(config: WatcherConfig, logger: HailLogger): Watche
     }
   }
 
-  async function account(ctx: DeployContext, report: PollReport): Promise<void> {
+  async function account(ctx: DeployContext<ProfileBackend<C>>, report: PollReport): Promise<void> {
     counters.polls++
-    counters.lastPoll = { at: new Date().toISOString(), result: report.result, message: report.message }
+    counters.lastPoll = { at: clock.now().toISOString(), result: report.result, message: report.message }
     if (report.failure) {
       counters.consecutiveFailures++
       counters.totalFailures++
@@ -357,25 +296,7 @@ export function createWatcher(config: WatcherConfig, logger: HailLogger): Watche
       wake?.()
     },
     async run(stop) {
-      await permitted(paths.stateDir, () => state.ensure())
-      const netrc = config.netrcFile ? await loadNetrc(config.netrcFile) : undefined
-      if (netrc) redact = hailRedactor([...urlSecrets(sourceUrl), ...netrcSecrets(netrc.entries)])
-      if (netrc?.warning) log('warn', 'warning', netrc.warning)
-      const http: HttpOptions = {
-        timeoutMs: config.httpTimeoutMs,
-        allowSelfSigned: config.allowSelfSigned,
-        ...(netrc ? { netrc: netrc.entries } : {}),
-      }
-      const source =
-        config.source.kind === 'hydra'
-          ? hydraSource({
-              jobUri: config.source.jobUri,
-              requireEvalSuccess: config.source.requireEvalSuccess,
-              http,
-            })
-          : manifestSource({ url: config.source.url, http })
-      const backend = backendFor(config, { ...http, timeoutMs: config.fetchTimeoutMs })
-      const ctx: DeployContext = {
+      const ctx: DeployContext<ProfileBackend<C>> = {
         profile: paths.profile,
         backend,
         state,
@@ -425,7 +346,7 @@ export function createWatcher(config: WatcherConfig, logger: HailLogger): Watche
           throw new UsageError(errorMessage(error))
         })
         let last: PollReport = { result: 'started', message: 'started' }
-        await writeStatus(backend, source, null)
+        await writeStatus(null)
         if (!config.dryRun) {
           const startReport = await activateAtStart(ctx)
           if (startReport) {
@@ -436,7 +357,7 @@ export function createWatcher(config: WatcherConfig, logger: HailLogger): Watche
         const startFailure = last.failure ? last : undefined
         while (!stop.aborted) {
           // Whatever goes wrong in one poll is that poll's failure; the loop goes on.
-          const report = await pollOnce(ctx, source, stop).catch(
+          const report = await pollOnce(ctx, stop).catch(
             (error): PollReport => ({
               result: 'error',
               message: errorMessage(error),
@@ -453,7 +374,7 @@ export function createWatcher(config: WatcherConfig, logger: HailLogger): Watche
             ? nextDelay(config.pollPeriodMs, counters.consecutiveFailures, config.maxBackoffMs)
             : config.pollPeriodMs
           // status.json first: whoever reads the poll record finds the status already up to date.
-          await writeStatus(backend, source, config.oneshot ? null : new Date(Date.now() + delay))
+          await writeStatus(config.oneshot ? null : new Date(clock.now().getTime() + delay))
           log(levelOf(report.result), 'poll', report.message, {
             result: report.result,
             ...(report.failure ? { stage: report.failure.stage, error: report.failure.message } : {}),
@@ -476,7 +397,7 @@ export function createWatcher(config: WatcherConfig, logger: HailLogger): Watche
         return { ok: !last.failure, result: last.result, message: last.message }
       } finally {
         try {
-          await writeStatus(backend, source, null, true)
+          await writeStatus(null, true)
         } finally {
           for (const lock of locks.reverse()) await lock.release()
           log('info', 'exit', `watcher for profile ${paths.profile} stopped`)

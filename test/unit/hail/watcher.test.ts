@@ -5,7 +5,8 @@ import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { type WatcherFlags, watcherConfig } from '../../../src/core/hail/config.js'
 import type { HailLog } from '../../../src/core/hail/log.js'
-import { createWatcher } from '../../../src/core/hail/watcher.js'
+import { openWatcher } from '../../../src/core/hail/open-watcher.js'
+import { fakeClock } from '../../support/clock.js'
 import { startHydra } from '../../support/hydra.js'
 
 // The watcher through its core API (no CLI): what it decides, seen in its log records.
@@ -37,12 +38,14 @@ describe('the watcher (core API)', () => {
     hydra.fault = 'status500'
     const records: HailLog[] = []
     const stop = new AbortController()
-    const watcher = createWatcher(
+    const clock = fakeClock()
+    const watcher = await openWatcher(
       watcherConfig(flags(dir, { 'job-uri': hydra.jobUri(), 'dry-run': true }), '/nonexistent'),
       (r) => {
         records.push(r)
         if (records.filter((x) => x.event === 'backoff').length === 5) stop.abort()
       },
+      clock,
     )
     const outcome = await watcher.run(stop.signal)
     assert.deepEqual(outcome.ok, false)
@@ -57,6 +60,11 @@ describe('the watcher (core API)', () => {
       )
     })
     assert.equal(hydra.requests.length, 5, 'one request per poll, no retries in between')
+    assert.deepEqual(
+      clock.slept,
+      delays.slice(0, 4),
+      'each wait is the delay announced (the last was cut by the stop)',
+    )
   })
 
   it('runs once with oneshot and says why it failed', async (t) => {
@@ -65,7 +73,7 @@ describe('the watcher (core API)', () => {
     const hydra = await startHydra()
     t.after(() => hydra.close())
     hydra.fault = 'html'
-    const watcher = createWatcher(
+    const watcher = await openWatcher(
       watcherConfig(
         flags(dir, { 'job-uri': hydra.jobUri(), oneshot: true, 'dry-run': true }),
         '/nonexistent',
@@ -77,12 +85,14 @@ describe('the watcher (core API)', () => {
     assert.match(outcome.message, /\/latest: expected JSON, got text\/html/)
     hydra.fault = 'none'
     hydra.addBuild({ out: '/nix/store/44444444444444444444444444444444-svc' })
-    const dry = await createWatcher(
-      watcherConfig(
-        flags(dir, { 'job-uri': hydra.jobUri(), oneshot: true, 'dry-run': true }),
-        '/nonexistent',
-      ),
-      () => {},
+    const dry = await (
+      await openWatcher(
+        watcherConfig(
+          flags(dir, { 'job-uri': hydra.jobUri(), oneshot: true, 'dry-run': true }),
+          '/nonexistent',
+        ),
+        () => {},
+      )
     ).run(new AbortController().signal)
     assert.deepEqual(dry, {
       ok: true,
@@ -100,7 +110,7 @@ describe('the watcher (core API)', () => {
       flags(dir, { 'job-uri': 'http://127.0.0.1:1/job/p/j/svc', oneshot: true }),
       '/nonexistent',
     )
-    await assert.rejects(createWatcher(config, () => {}).run(new AbortController().signal), {
+    await assert.rejects((await openWatcher(config, () => {})).run(new AbortController().signal), {
       name: 'UsageError',
       message: `${join(dir, 'profiles', 'svc')} is not a symlink: not a profile`,
     })
