@@ -41,5 +41,11 @@ export {
   podPool,
   type RemoteErrorData,
 } from './core/pods/index.js'
-export type { NodeQuery, Provider, ProviderContext, ProviderFactory } from './core/providers/types.js'
+export type {
+  ChangePlan,
+  NodeQuery,
+  Provider,
+  ProviderContext,
+  ProviderFactory,
+} from './core/providers/types.js'
 export { defineProvider } from './core/providers/types.js'

@@ -75,7 +75,7 @@ export interface ActionView {
  * change (that is what a dry run is for). Failures are left to each renderer, which names them anyway.
  */
 export function showsAction(result: ActionResult, view: ActionView): boolean {
-  return view.verbose || (view.dryRun && result.status === 'changed')
+  return view.verbose || (view.dryRun && (result.status === 'changed' || result.status === 'after'))
 }
 
 /** `changed file /etc/motd: would update content` — status, type, target, message. */

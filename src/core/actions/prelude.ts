@@ -2,7 +2,8 @@
 // a few lines each. Only the helpers a script uses are included.
 //
 // Conventions (POSIX sh: dash, busybox ash):
-//   _a I / _z I   open and close action I; _z prints the output's tail (200 lines, 64 KiB) and the end marker
+//   _a I / _z I   open and close action I; _z prints the output's tail (200 lines, 64 KiB) and the end marker;
+//                 in a dry run, a failure after a would-change action (C not empty) is S=after and goes on
 //   _c WORD       record a change (S becomes changed); _f TOKEN [EXIT] record a failure
 //   _x CMD...     run a changing command (not in a dry run); on failure record `run:CMD`
 //   P MO OW GR H  path, mode, owner, group, sha256 of the desired content; c() prints that content
@@ -45,8 +46,9 @@ _f(){ S=failed M=$1; [ -z "$2" ] || X=$2; return 1; }
 _xn(){ _n=$1; shift; [ "$D" = 1 ] && return 0; "$@" && return 0; X=$?; S=failed M=run:$_n; return 1; }
 _x(){ _xn "$1" "$@"; }
 _o(){ [ -s "$2" ] || return 0; tail -n 200 "$2" | tail -c 65536 | while IFS= read -r _l || [ -n "$_l" ]; do printf '%s%s\n' "$1" "$_l"; done; }
-_z(){ if [ "$S" != failed ]; then if [ -n "$W" ]; then S=changed C="$C$1 "; else S=ok; fi; fi
-if [ "$S" = failed ] || [ -n "$XO" ]; then _o '|' "$T/o"; _o '!' "$T/e"; fi
+_z(){ if [ "$S" != failed ]; then if [ -n "$W" ]; then S=changed C="$C$1 "; else S=ok; fi
+elif [ "$D" = 1 ] && [ "$C" != ' ' ]; then S=after C="$C$1 "; fi
+if [ "$S" = failed ] || [ "$S" = after ] || [ -n "$XO" ]; then _o '|' "$T/o"; _o '!' "$T/e"; fi
 [ -s "$T/d" ] && cat "$T/d"
 printf '%s end %s %s %s %s%s\n' "$N" "$1" "$S" "$X" "$\{M:--}" "$W"
 [ "$S" != failed ] || exit 1; }`,

@@ -3,7 +3,7 @@
 //   @@FL:<nonce> begin <i>            action i starts
 //   |<text> / !<text>                 action i's stdout / stderr (tails), emitted after it ran
 //   @@FL:<nonce> data <name>          followed by `od -tx1` lines: file content for a diff
-//   @@FL:<nonce> end <i> <status> <exit> <reason|-> <words…>
+//   @@FL:<nonce> end <i> <status> <exit> <reason|-> <words…>   (status: ok, changed, failed, after)
 //   @@FL:<nonce> done
 // Everything an action prints is captured to files and re-emitted with a prefix, so no output can
 // pass for a marker, whatever it contains.
@@ -17,7 +17,8 @@ export function markerOf(nonce: string): string {
 export interface ActionReport {
   index: number
   ended: boolean
-  status?: 'ok' | 'changed' | 'failed'
+  /** `after`: a dry run's failed check that follows a would-change action (see ActionStatus). */
+  status?: 'ok' | 'changed' | 'failed' | 'after'
   exit: number
   reason?: string
   words: string[]
@@ -34,7 +35,7 @@ export interface ScriptReport {
   actions: Map<number, ActionReport>
 }
 
-const STATUSES = new Set(['ok', 'changed', 'failed'])
+const STATUSES = new Set(['ok', 'changed', 'failed', 'after'])
 
 /** Read the script's stdout; unknown or malformed lines are ignored, a missing end means the node stopped. */
 export function readScriptOutput(stdout: string, nonce: string): ScriptReport {

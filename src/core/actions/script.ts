@@ -174,6 +174,7 @@ function resultsOf(
   const scriptError = lastLine(stderr.split('\n'))
   const exitNote = exitCode === null ? 'the connection closed' : `the script exited with status ${exitCode}`
   let stopped: string | undefined
+  let firstChange: ActionResult | undefined
   return actions.map((action, index) => {
     const base = {
       index,
@@ -207,8 +208,9 @@ function resultsOf(
         ...(output ? { output } : {}),
       }
     }
-    const result = finished(action, seen, report.dryRun, base)
+    const result = finished(action, seen, report.dryRun, base, firstChange)
     if (result.status === 'failed') stopped = `not run: action ${index} (${base.summary}) failed`
+    if (result.status === 'changed') firstChange ??= result
     return result
   })
 }
@@ -218,23 +220,31 @@ function finished(
   seen: ActionReport,
   dryRun: boolean,
   base: Pick<ActionResult, 'index' | 'id' | 'type' | 'summary'>,
+  firstChange: ActionResult | undefined,
 ): ActionResult {
-  const status = seen.status!
-  const detail = lastLine(seen.stderr) ?? (status === 'failed' ? lastLine(seen.stdout) : undefined)
-  const message = describeOutcome(action, {
-    status,
+  // `after` only where a would-change action came first; anything else claiming it failed.
+  const status = seen.status === 'after' && !(dryRun && firstChange) ? 'failed' : seen.status!
+  const failing = status === 'failed' || status === 'after'
+  const detail = lastLine(seen.stderr) ?? (failing ? lastLine(seen.stdout) : undefined)
+  const outcome = describeOutcome(action, {
+    status: status === 'after' ? 'failed' : status,
     ...(seen.reason ? { reason: seen.reason } : {}),
     words: seen.words,
     exit: seen.exit,
     ...(detail ? { detail } : {}),
     dryRun,
   })
+  const message =
+    status === 'after'
+      ? `would change (after ${firstChange!.summary}): on the node as it is, ${outcome}`
+      : outcome
   const output = [...seen.stdout, ...seen.stderr].join('\n')
   const diff = status === 'changed' ? diffOf(action, seen) : undefined
   return {
     ...base,
     status,
     message,
+    ...(status === 'after' ? { after: firstChange!.index } : {}),
     ...(status === 'failed' && seen.exit !== 0 ? { exitCode: seen.exit } : {}),
     ...(output ? { output } : {}),
     ...(diff ? { diff } : {}),

@@ -151,7 +151,8 @@ const indent = (text: string) =>
 
 function countResults(results: ActionResult[]): NodePhaseResult['counts'] {
   const counts = { ok: 0, changed: 0, failed: 0, skipped: 0 }
-  for (const r of results) counts[r.status]++
+  // A dry run's `after` would change too.
+  for (const r of results) counts[r.status === 'after' ? 'changed' : r.status]++
   return counts
 }
 
@@ -232,7 +233,10 @@ export async function runNodePhase(
       ...(failed.output ? { stderr: failed.output } : {}),
     })
   }
-  return finish(results.some((r) => r.status === 'changed') ? 'changed' : 'ok', results)
+  return finish(
+    results.some((r) => r.status === 'changed' || r.status === 'after') ? 'changed' : 'ok',
+    results,
+  )
 }
 
 function skippedResult(action: Action, index: number, message: string): ActionResult {

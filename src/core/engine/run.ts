@@ -332,6 +332,8 @@ async function inventory(
       // Checked before a dry run too, so that it reports what the real run would.
       const cannot = plan.create > 0 ? !provider.createNodes : !provider.destroyNodes
       if (cannot) {
+        // The group's nodes are reported, skipped: none of them runs.
+        useNodes(state, nodes, fresh, options)
         return failGroup(
           state,
           `count ${desired} cannot be met: provider "${spec.provider}" has ${nodes.length} node(s) for this group and cannot ${plan.create > 0 ? 'create' : 'destroy'} nodes (without \`count\`, the group is the nodes it lists)`,
@@ -339,6 +341,16 @@ async function inventory(
         )
       }
       if (options.dryRun) {
+        try {
+          // What createNodes and destroyNodes would check before changing anything.
+          await provider.preflight?.(
+            { group: spec, create: plan.create, destroy: plan.destroy },
+            options.abort,
+          )
+        } catch (error) {
+          useNodes(state, nodes, fresh, options)
+          return failGroup(state, (error as Error).message, options)
+        }
         events.emit({
           type: 'log',
           level: 'info',
@@ -378,6 +390,7 @@ async function inventory(
             nodes = [...nodes, ...created]
           }
         } catch (error) {
+          useNodes(state, nodes, fresh, options)
           return failGroup(state, (error as Error).message, options)
         } finally {
           options.abort.removeEventListener('abort', onAbort)
@@ -387,6 +400,19 @@ async function inventory(
   } else {
     events.emit({ type: 'group:nodes', group: spec.name, existing: nodes.length, create: 0, destroy: 0 })
   }
+  useNodes(state, nodes, fresh, options)
+  if (keyError) failGroup(state, keyError, options)
+  else if (createError) {
+    // The group failed, but only the nodes that never came up: those that did run their phases.
+    state.result.error = createError
+    events.emit({ type: 'group:error', group: spec.name, message: createError })
+    state.partial = true
+  }
+}
+
+/** The group's nodes become its sessions (a failed group's are reported as skipped). */
+function useNodes(state: GroupState, nodes: Node[], fresh: Set<Node>, options: EngineOptions): void {
+  const { spec } = state
   // The group's login key serves every node the provider gave no key of its own.
   const identity = spec.node.login['identity-file']
   const withKey = (node: Node): Node =>
@@ -398,13 +424,6 @@ async function inventory(
     bootstrapped: false,
     failed: false,
   }))
-  if (keyError) failGroup(state, keyError, options)
-  else if (createError) {
-    // The group failed, but only the nodes that never came up: those that did run their phases.
-    state.result.error = createError
-    events.emit({ type: 'group:error', group: spec.name, message: createError })
-    state.partial = true
-  }
 }
 
 /** The error's nodes that did come up, when it is a NodesPartlyCreatedError (by name: a plugin may have its own copy). */

@@ -1,4 +1,8 @@
-export type ActionStatus = 'ok' | 'changed' | 'failed' | 'skipped'
+/**
+ * `after` is a dry run's: the action's check failed, but an earlier action of the phase would change
+ * the node first (named by `after`), so the real run would check another node. It counts as changed.
+ */
+export type ActionStatus = 'ok' | 'changed' | 'after' | 'failed' | 'skipped'
 
 /** What one action did on one node. */
 export interface ActionResult {
@@ -14,6 +18,8 @@ export interface ActionResult {
   exitCode?: number
   /** Output the action printed (exec output, error text). */
   output?: string
+  /** Status `after`: the index of the first action of the phase that would change. */
+  after?: number
   /** Unified diff of what changed or would change (file contents). */
   diff?: string
   /** How long the action took on the node; a run's report has it on every action (0: never began). */

@@ -43,6 +43,16 @@ export interface NodeQuery {
   spec?: GroupSpec
 }
 
+/** What converge is about to do to one group's nodes. */
+export interface ChangePlan {
+  /** The group as forklift.yaml gives it (createNodes gets the same). */
+  group: GroupSpec
+  /** Nodes to create (0 when none). */
+  create: number
+  /** Nodes to destroy (empty when none). */
+  destroy: Node[]
+}
+
 /** Source of truth for which nodes exist. */
 export interface Provider {
   /** Nodes that exist, optionally only those of one group. */
@@ -51,6 +61,12 @@ export interface Provider {
   createNodes?(group: GroupSpec, count: number, signal: AbortSignal): Promise<Node[]>
   /** Destroy the given nodes; absent when the provider cannot destroy. */
   destroyNodes?(nodes: Node[], signal: AbortSignal): Promise<void>
+  /**
+   * A dry run's stand-in for createNodes and destroyNodes: every check they make before changing
+   * anything (settings, executables, credentials, images), changing nothing. Throws what they would
+   * throw, so that a dry run fails where the real run would. Absent: listNodes checked it all.
+   */
+  preflight?(plan: ChangePlan, signal: AbortSignal): Promise<void>
   /** Release clients and processes. */
   close?(): Promise<void>
 }

@@ -250,7 +250,11 @@ export function createEc2Provider(context: ProviderContext, settings: Ec2Setting
     return { type, image }
   }
 
-  async function createNodes(group: GroupSpec, count: number, signal: AbortSignal): Promise<Node[]> {
+  /**
+   * Everything a launch needs that can be read without changing anything: names, the key to import,
+   * type, image and network. Each check fails as createNodes would, before it makes anything.
+   */
+  async function launchPlan(group: GroupSpec, signal: AbortSignal) {
     const g = group.name
     const label = `group ${g} (provider ${context.name})`
     const groupName = `forklift-${context.project}-${g}`
@@ -258,13 +262,18 @@ export function createEc2Provider(context: ProviderContext, settings: Ec2Setting
     checkProjectNames(label, { project: context.project, securityGroup: groupName, keyPair: keyName })
     const publicKey = await publicKeyFor(group)
     const { type, image } = await typeAndImage(group, label, signal)
-    const instanceType = type.type
-    const ownership = { [TAG.project]: context.project, [TAG.group]: g }
-    const tags = tagList({ ...userTags, ...ownership })
-
     const network = await step({ action: 'DescribeSubnets', group: g }, async () =>
       resolveNetwork(client, settings, { label, region: await region(), signal }),
     )
+    return { label, groupName, keyName, publicKey, type, image, network }
+  }
+
+  async function createNodes(group: GroupSpec, count: number, signal: AbortSignal): Promise<Node[]> {
+    const g = group.name
+    const { label, groupName, keyName, publicKey, type, image, network } = await launchPlan(group, signal)
+    const instanceType = type.type
+    const ownership = { [TAG.project]: context.project, [TAG.group]: g }
+    const tags = tagList({ ...userTags, ...ownership })
     const keyPair = await step({ action: 'ImportKeyPair', group: g }, () =>
       ensureKeyPair(client, { name: keyName, ...(publicKey ? { publicKey } : {}), tags, signal, label }),
     )
@@ -402,6 +411,12 @@ export function createEc2Provider(context: ProviderContext, settings: Ec2Setting
     listNodes,
     createNodes,
     destroyNodes,
+    // A dry run reads what a launch would use; destroying needs nothing listing did not prove.
+    async preflight({ group, create }, signal) {
+      if (create <= 0) return
+      const { type, image } = await launchPlan(group, signal)
+      context.log(`group ${group.name}: would launch ${create} × ${type.type} from ${image.imageId}`)
+    },
     async close() {
       client.destroy()
     },

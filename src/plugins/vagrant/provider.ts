@@ -1,11 +1,17 @@
 import { createHash } from 'node:crypto'
-import { mkdir, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { dirname, join, relative, resolve, sep } from 'node:path'
 import pLimit from 'p-limit'
 import type { GroupSpec } from '../../core/model/group.js'
 import type { Node } from '../../core/model/node.js'
 import { localPath } from '../../core/paths.js'
-import { NodesPartlyCreatedError, type Provider, type ProviderContext } from '../../core/providers/types.js'
+import {
+  type ChangePlan,
+  NodesPartlyCreatedError,
+  type Provider,
+  type ProviderContext,
+} from '../../core/providers/types.js'
 import { allocate, parseRange, rangeAddresses, rangePorts } from './addresses.js'
 import { withAllocationLock } from './allocation-lock.js'
 import { oneLine, ProviderError, VagrantCommandError } from './errors.js'
@@ -338,18 +344,28 @@ export function createVagrantProvider(context: ProviderContext, settings: Vagran
     })
   }
 
+  /** The group's box when Vagrant must fetch it by name (not a URL), else undefined. */
+  function namedBox(group: GroupSpec): string | undefined {
+    const box = machineSpec(group, `${group.name}-0`, settings, context.projectDir, {}).box
+    return !box || /^(https?|file):/.test(box) ? undefined : box
+  }
+
+  /** Whether Vagrant has the box for this provider (`vagrant box list`, run in `dir`). */
+  async function haveBox(box: string, dir: string, signal: AbortSignal): Promise<boolean> {
+    const listed = await run(dir, ['box', 'list'], { signal })
+    if (listed.code !== 0) throw failure('box list', box, listed)
+    return boxList(listed.records).some((b) => b.name === box && b.provider === settings.provider)
+  }
+
   /**
    * Add the group's box once, before any machine is brought up: parallel `up`s would each download
    * it, racing to write the same box folder. Boxes of all groups are added one at a time.
    */
   async function addBox(group: GroupSpec, dir: string, signal: AbortSignal): Promise<void> {
-    const box = machineSpec(group, `${group.name}-0`, settings, context.projectDir, {}).box
-    if (!box || /^(https?|file):/.test(box)) return
+    const box = namedBox(group)
+    if (!box) return
     await boxes(async () => {
-      const listed = await run(dir, ['box', 'list'], { signal })
-      if (listed.code !== 0) throw failure('box list', box, listed)
-      const have = boxList(listed.records).some((b) => b.name === box && b.provider === settings.provider)
-      if (have) return
+      if (await haveBox(box, dir, signal)) return
       context.log(`${group.name}: adding box ${box} for ${settings.provider}`)
       const args = ['box', 'add', box, `--provider=${settings.provider}`]
       if (settings['box-version']) args.push(`--box-version=${settings['box-version']}`)
@@ -357,6 +373,27 @@ export function createVagrantProvider(context: ProviderContext, settings: Vagran
       const added = await run(dir, args, { signal, onRecord: progress(group.name) })
       if (added.code !== 0) throw failure('box add', box, added)
     })
+  }
+
+  /**
+   * What createNodes and destroyNodes check before changing anything: that the image has a box and
+   * that vagrant runs (`vagrant box list`, in an empty folder so that no Vagrantfile is read).
+   */
+  async function preflight({ group, create, destroy }: ChangePlan, signal: AbortSignal): Promise<void> {
+    if (create <= 0 && destroy.length === 0) return
+    const box = create > 0 ? namedBox(group) : undefined
+    const dir = await mkdtemp(join(tmpdir(), 'forklift-vagrant-'))
+    try {
+      if (box) {
+        if (!(await haveBox(box, dir, signal)))
+          context.log(`${group.name}: would add box ${box} for ${settings.provider}`)
+      } else {
+        const listed = await run(dir, ['box', 'list'], { signal })
+        if (listed.code !== 0) throw failure('box list', group.name, listed)
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   }
 
   /** Destroy what a failed `up` left. Resolves with why that failed, or undefined when it worked. */
@@ -470,5 +507,6 @@ export function createVagrantProvider(context: ProviderContext, settings: Vagran
       if (errors.length === 1) throw errors[0]
       if (errors.length > 1) throw new ProviderError(message)
     },
+    preflight,
   }
 }

@@ -138,7 +138,11 @@ export function runVagrant(args: string[], options: VagrantRunOptions): Promise<
     }
     child.on('error', (error: NodeJS.ErrnoException) => {
       done()
-      reject(new ProviderError(`cannot run ${options.executable}: ${error.code ?? error.message}`))
+      const missing =
+        error.code === 'ENOENT'
+          ? `not found${options.executable.includes('/') ? '' : ' on PATH'} (install Vagrant, or set the provider setting \`vagrant\` to its path)`
+          : undefined
+      reject(new ProviderError(`cannot run ${options.executable}: ${missing ?? error.code ?? error.message}`))
     })
     child.on('close', (code, signal) => {
       done()

@@ -786,6 +786,16 @@ groups:
         'count 2 cannot be met: provider "lab" has 1 node(s) for this group and cannot create nodes (without `count`, the group is the nodes it lists)',
       )
       assert.deepEqual(web.phases, [])
+      // Its node is reported, skipped for the group's error: it ran nothing.
+      assert.deepEqual(web.nodes, [
+        {
+          name: 'a',
+          address: '127.0.0.254',
+          status: 'skipped',
+          skipped: { reason: 'group-error', phases: ['connect', 'settings', 'configure'] },
+          durationMs: 0,
+        },
+      ])
       const other = report.groups.find((g) => g.name === 'other')!
       assert.deepEqual(
         other.nodes.map((n) => n.status),

@@ -194,7 +194,9 @@ test('a missing executable is a one-line error', async () => {
   await assert.rejects(
     runVagrant(['status'], { executable: '/nonexistent/vagrant', cwd: tmpdir() }),
     (error: Error) =>
-      error.name === 'ProviderError' && error.message === 'cannot run /nonexistent/vagrant: ENOENT',
+      error.name === 'ProviderError' &&
+      error.message ===
+        'cannot run /nonexistent/vagrant: not found (install Vagrant, or set the provider setting `vagrant` to its path)',
   )
 })
 
