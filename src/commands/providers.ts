@@ -2,9 +2,9 @@ import { Args, Flags } from '@oclif/core'
 import { ForkliftCommand } from '../cli/command.js'
 import { pluginInfos } from '../cli/plugins.js'
 import { formatTable } from '../cli/render/format.js'
-import { closest } from '../core/config/issues.js'
 import { UsageError } from '../core/errors.js'
 import { collectProviderTypes, loadEveryProviderType, RegistryError } from '../core/providers/registry.js'
+import { closest } from '../core/text/closest.js'
 
 /** One row of the listing: a loaded type's facts, or the error that keeps it from loading. */
 interface Row {

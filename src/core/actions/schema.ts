@@ -1,5 +1,7 @@
 import { z } from 'zod'
-import { closest, describeValue, expecting } from '../config/issues.js'
+import { closest } from '../text/closest.js'
+import { expecting } from '../text/schema-issues.js'
+import { describeValue } from '../text/values.js'
 import { type PortableRegex, parseRegex, RegexError } from './regex.js'
 
 // The one definition of what an action may be: forklift.yaml is checked against it when it is

@@ -1,5 +1,6 @@
-import { errorMap, explainIssues, isPlainObject } from '../config/issues.js'
 import { EXIT, ForkliftError, type ForkliftErrorOptions } from '../errors.js'
+import { errorMap, explainIssues } from '../text/schema-issues.js'
+import { isPlainObject } from '../text/values.js'
 import { actionTypes, crateActionSchema } from './schema.js'
 import type { Action } from './types.js'
 

@@ -1,6 +1,6 @@
 import { isCollection, isScalar, parseDocument, visit } from 'yaml'
+import { isPlainObject } from '../text/values.js'
 import { ConfigError } from './errors.js'
-import { isPlainObject } from './issues.js'
 import { resolveSecrets, secretTag } from './secrets.js'
 import { forbiddenKey } from './yaml.js'
 

@@ -2,6 +2,9 @@ import { basename, dirname } from 'node:path'
 import type { z } from 'zod'
 import type { CrateUse, GroupSpec } from '../model/group.js'
 import { localPath } from '../paths.js'
+import { closest } from '../text/closest.js'
+import { errorMap, explainIssues } from '../text/schema-issues.js'
+import { cutQuotedValues, formatPath, isPlainObject } from '../text/values.js'
 import {
   type Environment,
   mergeEnvironments,
@@ -10,15 +13,7 @@ import {
   setsToEnvironment,
 } from './environment.js'
 import { ConfigError, type ConfigIssue, sortIssues } from './errors.js'
-import {
-  closest,
-  cutQuotedValues,
-  errorMap,
-  explainIssues,
-  formatPath,
-  isPlainObject,
-  toConfigIssues,
-} from './issues.js'
+import { toConfigIssues } from './issues.js'
 import { readConfigText } from './read.js'
 import { configSchema, environmentSchema, type GroupConfig } from './schema.js'
 import { createRedactor, resolveSecrets } from './secrets.js'

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { actionSchema, authorizedKey, login } from '../actions/schema.js'
-import { describeValue, expecting } from './issues.js'
+import { expecting } from '../text/schema-issues.js'
+import { describeValue } from '../text/values.js'
 
 /** Group, phase and crate-setting names: lowercase letters, digits and dashes, starting with a letter. */
 export const NAME_PATTERN = /^[a-z][a-z0-9-]*$/

@@ -16,7 +16,9 @@ import { ConfigError } from './errors.js'
 import { secretTag } from './secrets.js'
 
 /** A key path in a YAML file: map keys and list indexes. */
-export type KeyPath = (string | number)[]
+export type { KeyPath } from '../text/values.js'
+
+import type { KeyPath } from '../text/values.js'
 
 /** A line and column, both counted from 1. */
 export interface Position {

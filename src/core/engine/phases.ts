@@ -1,6 +1,6 @@
-import { closest } from '../config/issues.js'
 import type { CrateRunner, ResolvedCrate } from '../crates/types.js'
 import type { GroupSpec } from '../model/group.js'
+import { closest } from '../text/closest.js'
 
 /** Phases Forklift knows without asking a group or crate. */
 export const BUILTIN_PHASES = ['bootstrap', 'settings', 'configure'] as const

@@ -1,6 +1,6 @@
 import { ConfigError } from '../../../core/config/errors.js'
-import { isPlainObject } from '../../../core/config/issues.js'
 import { type KeyPath, type ParsedYaml, parseYaml } from '../../../core/config/yaml.js'
+import { isPlainObject } from '../../../core/text/values.js'
 import {
   addHost,
   connectionVar,
