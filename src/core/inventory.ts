@@ -1,3 +1,4 @@
+import { errorMessage } from './errors.js'
 import type { GroupSpec } from './model/group.js'
 import type { Node } from './model/node.js'
 import type { Provider } from './providers/types.js'
@@ -26,7 +27,7 @@ export function listGroupNodes(
       try {
         return { ...base, nodes: await providers.get(group.provider)!.listNodes({ group: group.name }) }
       } catch (error) {
-        return { ...base, nodes: [], error: (error as Error).message }
+        return { ...base, nodes: [], error: errorMessage(error) }
       }
     }),
   )

@@ -1,5 +1,6 @@
 import { readFile, realpath } from 'node:fs/promises'
 import { sep } from 'node:path'
+import { errorMessage } from '../errors.js'
 import type { Facts } from '../model/node.js'
 import type { ActionResult } from '../model/results.js'
 import { localPath } from '../paths.js'
@@ -61,7 +62,7 @@ export async function prepareActions(
       try {
         content = renderTemplate(template, options.templateData)
       } catch (error) {
-        throw fieldError(action, index, 'template', (error as Error).message)
+        throw fieldError(action, index, 'template', errorMessage(error))
       }
       prepared.push({ ...rest, content })
     } else if (localFile !== undefined) {

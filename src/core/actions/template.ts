@@ -1,4 +1,5 @@
 import Mustache from 'mustache'
+import { errorMessage } from '../errors.js'
 
 type Token = [string, string, number, number, ...unknown[]]
 
@@ -11,7 +12,7 @@ export function renderTemplate(template: string, data: Record<string, unknown>):
   try {
     tokens = Mustache.parse(template) as Token[]
   } catch (error) {
-    throw new Error((error as Error).message)
+    throw new Error(errorMessage(error))
   }
   for (const [kind, name, start] of tokens) {
     if ((kind === 'name' || kind === '&') && name !== '.' && lookup(data, name) === undefined) {

@@ -1,5 +1,6 @@
 import { basename, dirname } from 'node:path'
 import type { z } from 'zod'
+import { errorMessage } from '../errors.js'
 import type { CrateUse, GroupSpec } from '../model/group.js'
 import { localPath } from '../paths.js'
 import { closest } from '../text/closest.js'
@@ -195,7 +196,7 @@ async function readConfigFile(file: string, path: string): Promise<string> {
         standalone: true,
       })
     }
-    throw new ConfigError({ file, message: `cannot read the file: ${code ?? (error as Error).message}` })
+    throw new ConfigError({ file, message: `cannot read the file: ${code ?? errorMessage(error)}` })
   }
 }
 
@@ -246,7 +247,7 @@ async function checkProviders(
     try {
       schema = await type.settingsSchema()
     } catch (error) {
-      const reason = String((error as Error).message ?? error).split('\n')[0]
+      const reason = errorMessage(error).split('\n')[0]
       issues.push(located(source, [...path, 'type'], `${formatPath([...path, 'type'])}: ${reason}`))
       continue
     }

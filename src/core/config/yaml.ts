@@ -12,6 +12,7 @@ import {
   visit,
   type YAMLMap,
 } from 'yaml'
+import { errorMessage } from '../errors.js'
 import { ConfigError } from './errors.js'
 import { secretTag } from './secrets.js'
 
@@ -97,7 +98,7 @@ export function parseYaml(text: string, file: string): ParsedYaml {
     data = doc.contents === null ? undefined : doc.toJS()
   } catch (error) {
     // yaml refuses documents whose aliases expand without bound.
-    throw new ConfigError({ file, line: 1, column: 1, message: `invalid YAML: ${(error as Error).message}` })
+    throw new ConfigError({ file, line: 1, column: 1, message: `invalid YAML: ${errorMessage(error)}` })
   }
   return {
     file,

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { EXIT, ForkliftError, type ForkliftErrorOptions } from '../errors.js'
+import { EXIT, errorMessage, ForkliftError, type ForkliftErrorOptions } from '../errors.js'
 import type { EventSink } from '../events.js'
 
 /** Another converge of the same project holds its lock. */
@@ -51,7 +51,7 @@ export async function lockProject(projectDir: string, events: EventSink): Promis
       )
     }
     warn(
-      `cannot take the project lock ${target}.lock (${code ?? (error as Error).message}): converging without it`,
+      `cannot take the project lock ${target}.lock (${code ?? errorMessage(error)}): converging without it`,
     )
     return unlocked
   }

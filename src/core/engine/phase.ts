@@ -4,7 +4,7 @@ import { actionClock } from '../actions/protocol.js'
 import { compilePhaseScript, describeAction, parsePhaseOutput, prepareActions } from '../actions/script.js'
 import type { Action } from '../actions/types.js'
 import type { CrateContextData, PublishedData } from '../crates/types.js'
-import { EXIT, ForkliftError, type ForkliftErrorOptions } from '../errors.js'
+import { EXIT, errorMessage, ForkliftError, type ForkliftErrorOptions } from '../errors.js'
 import type { ActionResult, NodePhaseResult, NodeStatus } from '../model/results.js'
 import { isPlainObject } from '../text/values.js'
 import { TransportError } from '../transport/types.js'
@@ -137,7 +137,7 @@ async function planNode(session: NodeSession, phase: string, options: EngineOpti
       // A folder node's actions stay in its folder, whatever their paths say.
       prepared.push(...confineToFolder(actions, node))
     } catch (error) {
-      throw new PhaseError(`${batch.source}: ${(error as Error).message}`)
+      throw new PhaseError(`${batch.source}: ${errorMessage(error)}`)
     }
   }
   return prepared
@@ -194,7 +194,7 @@ export async function runNodePhase(
   try {
     actions = await planNode(session, phase, options, shared)
   } catch (error) {
-    return finish('failed', [], { message: (error as Error).message })
+    return finish('failed', [], { message: errorMessage(error) })
   }
   if (actions.length === 0) return finish('ok', [])
 
@@ -214,7 +214,7 @@ export async function runNodePhase(
       const skipped = actions.map((a, index) => skippedResult(a, index, 'interrupted'))
       return finish('interrupted', skipped, { message: 'interrupted' })
     }
-    const message = (error as Error).message
+    const message = errorMessage(error)
     const output = error instanceof TransportError ? error.output : undefined
     if (!output || clock.durations().size === 0) return finish('failed', [], { message })
     // The connection dropped mid-script: what came back still tells which actions ran.

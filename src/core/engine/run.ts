@@ -1,4 +1,5 @@
 import pLimit from 'p-limit'
+import { errorMessage } from '../errors.js'
 import type { GroupSpec } from '../model/group.js'
 import type { Node } from '../model/node.js'
 import type {
@@ -98,7 +99,7 @@ async function run(command: 'lift' | 'converge', options: EngineOptions): Promis
           session.connectMs = Date.now() - started
         } catch (error) {
           failures++
-          recordFailure(session, 'connect', (error as Error).message, Date.now() - started, options, states)
+          recordFailure(session, 'connect', errorMessage(error), Date.now() - started, options, states)
         }
       }),
     ),
@@ -306,14 +307,14 @@ async function inventory(
       ...(command === 'converge' ? { spec } : {}),
     })
   } catch (error) {
-    return failGroup(state, `listing nodes failed: ${(error as Error).message}`, options)
+    return failGroup(state, `listing nodes failed: ${errorMessage(error)}`, options)
   }
   // Read before any node is made or destroyed: new nodes would be left without their admin login.
   let keyError: string | undefined
   try {
     shared.adminKeys.set(spec.name, await adminPublicKey(spec, options.projectDir))
   } catch (error) {
-    keyError = (error as Error).message
+    keyError = errorMessage(error)
   }
   const fresh = new Set<Node>()
   let createError: string | undefined
@@ -349,7 +350,7 @@ async function inventory(
           )
         } catch (error) {
           useNodes(state, nodes, fresh, options)
-          return failGroup(state, (error as Error).message, options)
+          return failGroup(state, errorMessage(error), options)
         }
         events.emit({
           type: 'log',
@@ -391,7 +392,7 @@ async function inventory(
           }
         } catch (error) {
           useNodes(state, nodes, fresh, options)
-          return failGroup(state, (error as Error).message, options)
+          return failGroup(state, errorMessage(error), options)
         } finally {
           options.abort.removeEventListener('abort', onAbort)
         }

@@ -1,4 +1,5 @@
 import { shq } from '../actions/quote.js'
+import { errorMessage } from '../errors.js'
 import { FACTS_SCRIPT, parseFacts } from '../facts/index.js'
 import type { GroupSpec } from '../model/group.js'
 import type { Facts, Node } from '../model/node.js'
@@ -70,7 +71,7 @@ export async function openSession(session: NodeSession, options: ConnectOptions)
     if (opened.bootstrapped && first === admin) {
       await opened.connection.close().catch(() => {})
       throw new TransportError(
-        `the node is bootstrapped (${bootstrapMarker(session.node)} is there), but logging in as its admin user "${admin}" failed: ${(error as Error).message}; Forklift does not fall back to "${second}" (mend the admin login, or remove the marker to bootstrap it again)`,
+        `the node is bootstrapped (${bootstrapMarker(session.node)} is there), but logging in as its admin user "${admin}" failed: ${errorMessage(error)}; Forklift does not fall back to "${second}" (mend the admin login, or remove the marker to bootstrap it again)`,
         'auth',
       )
     }

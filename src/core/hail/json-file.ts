@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { open, readFile, rename, rm } from 'node:fs/promises'
+import { errorMessage } from '../errors.js'
 
 /** Write JSON so readers see the old file or the new one, never a part: temp file, fsync, rename. */
 export async function writeJsonAtomic(path: string, data: unknown): Promise<void> {
@@ -31,6 +32,6 @@ export async function readJson<T>(path: string): Promise<T | undefined> {
   try {
     return JSON.parse(text) as T
   } catch (error) {
-    throw new Error(`${path}: not valid JSON (${(error as Error).message})`)
+    throw new Error(`${path}: not valid JSON (${errorMessage(error)})`)
   }
 }

@@ -1,5 +1,5 @@
 import { readFile, stat } from 'node:fs/promises'
-import { UsageError } from '../errors.js'
+import { errorMessage, UsageError } from '../errors.js'
 
 // A small parser written here: the npm netrc parsers are unmaintained, drag in old dependencies, and
 // treat `default` as an ordinary entry, so one listed first wins over the exact host (one of hail's faults).
@@ -126,7 +126,7 @@ export async function loadNetrc(path: string): Promise<{ entries: NetrcEntry[]; 
     mode = (await stat(path)).mode
   } catch (error) {
     throw new UsageError(
-      `netrc file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      `netrc file ${path}: ${(error as NodeJS.ErrnoException).code ?? errorMessage(error)}`,
     )
   }
   const entries = parseNetrc(text, path)

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import type { Socket } from 'node:net'
 import { constants } from 'node:os'
+import { errorMessage } from '../errors.js'
 import { CHANNEL_FD, encodeFrame, FrameReader } from './channel.js'
 import {
   PodError,
@@ -183,7 +184,7 @@ export function startRuntime(spec: RuntimeSpec, logs: PodLogs): Promise<Runtime>
         frame = encodeFrame({ ...call.request, id: call.id })
       } catch (error) {
         // The structured clone refused what the data check let through.
-        call.reject(new PodValueError(`cannot send ${call.label} to the pod: ${(error as Error).message}`))
+        call.reject(new PodValueError(`cannot send ${call.label} to the pod: ${errorMessage(error)}`))
         continue
       }
       running = call
@@ -255,7 +256,7 @@ export function startRuntime(spec: RuntimeSpec, logs: PodLogs): Promise<Runtime>
         try {
           message = checkMessage(raw)
         } catch (error) {
-          message = `a message that cannot be checked (${(error as Error).message})`
+          message = `a message that cannot be checked (${errorMessage(error)})`
         }
         if (typeof message === 'string') return hostile(message)
         if (message.type === 'ready') {

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import ssh2, { type AnyAuthMethod, type AuthHandlerMiddleware } from 'ssh2'
+import { errorMessage } from '../errors.js'
 import { TransportError } from './types.js'
 
 /** Where keys come from, in the order they are tried. */
@@ -51,7 +52,7 @@ export async function authAttempts(
     } catch (error) {
       if (!required && (error as NodeJS.ErrnoException).code === 'ENOENT') return
       throw new TransportError(
-        `${nodeLabel}: cannot read ${origin} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+        `${nodeLabel}: cannot read ${origin} ${path}: ${(error as NodeJS.ErrnoException).code ?? errorMessage(error)}`,
         'auth',
       )
     }

@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises'
 import { homedir, hostname as localHostname, userInfo } from 'node:os'
 import { basename, dirname, isAbsolute, join } from 'node:path'
 import SSHConfig from 'ssh-config'
+import { errorMessage } from '../errors.js'
 import { TransportError } from './types.js'
 
 /** One ProxyJump hop as written: `[user@]host[:port]` or `ssh://[user@]host[:port]`. */
@@ -63,7 +64,7 @@ async function withIncludes(file: string, home: string, depth: number): Promise<
     text = await readFile(file, 'utf8')
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw new TransportError(`cannot read ssh config ${file}: ${(error as Error).message}`, 'other')
+    throw new TransportError(`cannot read ssh config ${file}: ${errorMessage(error)}`, 'other')
   }
   if (depth > 16) throw new TransportError(`ssh config Include nests too deep at ${file}`, 'other')
   const lines: string[] = []
@@ -94,7 +95,7 @@ export async function loadSshConfig(file: string, home = homedir()): Promise<SSH
   try {
     return SSHConfig.parse(text)
   } catch (error) {
-    throw new TransportError(`cannot parse ssh config ${file}: ${(error as Error).message}`, 'other')
+    throw new TransportError(`cannot parse ssh config ${file}: ${errorMessage(error)}`, 'other')
   }
 }
 

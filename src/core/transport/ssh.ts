@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import type { Duplex } from 'node:stream'
 import pLimit from 'p-limit'
 import ssh2, { type ClientChannel } from 'ssh2'
+import { errorMessage } from '../errors.js'
 import { type AuthLog, authAttempts, authHandler, defaultIdentityFiles, describeAuthFailure } from './auth.js'
 import {
   checkHostKey,
@@ -285,7 +286,7 @@ async function openClient(ctx: HopContext, options: SshOptions): Promise<ssh2.Cl
             hostKeyProblem =
               error instanceof TransportError
                 ? error
-                : new TransportError(`${label}: cannot record host key: ${(error as Error).message}`, 'other')
+                : new TransportError(`${label}: cannot record host key: ${errorMessage(error)}`, 'other')
             callback(false)
           },
         )

@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, rmdir, writeFile } from 'node:fs
 import { tmpdir } from 'node:os'
 import { dirname, join, relative, resolve, sep } from 'node:path'
 import pLimit from 'p-limit'
+import { errorMessage } from '../../core/errors.js'
 import type { GroupSpec } from '../../core/model/group.js'
 import type { Node } from '../../core/model/node.js'
 import { localPath } from '../../core/paths.js'
@@ -403,7 +404,7 @@ export function createVagrantProvider(context: ProviderContext, settings: Vagran
       const result = await run(machine.dir, ['destroy', '-f', name])
       if (result.code !== 0) return failure('destroy', name, result).message
     } catch (error) {
-      return (error as Error).message
+      return errorMessage(error)
     }
     await rm(machine.dir, { recursive: true, force: true })
     await rmdir(dirname(machine.dir)).catch(() => undefined)
@@ -435,7 +436,7 @@ export function createVagrantProvider(context: ProviderContext, settings: Vagran
       if (why === undefined) throw error
       const folder = relative(context.projectDir, machine.dir).split(sep).join('/')
       throw new ProviderError(
-        `${(error as Error).message}; then destroying ${name} failed too (${why}): the machine may still exist, its folder ${folder} is kept (run \`vagrant destroy -f ${name}\` there)`,
+        `${errorMessage(error)}; then destroying ${name} failed too (${why}): the machine may still exist, its folder ${folder} is kept (run \`vagrant destroy -f ${name}\` there)`,
       )
     }
   }

@@ -30,7 +30,7 @@ import { shellCommands } from '../../support/shell-words.js'
  *   sh          command by command in a scratch folder: `forklift …` must name a command and flags that
  *               exist (and runs when it is one that only writes into that folder), `npm run`/`npm test`
  *               a script of the package.json there, any other program must be installed.
- *   json        a `--json` report is compared key by key with a real one; a hail manifest is checked
+ *   json        a `--json` report (or error object) is compared key by key with a real one; a hail manifest is checked
  *               with hail's own schema; a plugin's package.json with what `forklift init` writes.
  *
  * Anything else must be an excerpt. The totals are printed at the end.
@@ -365,6 +365,18 @@ ${phases}`
   )
 }
 
+/** A real `lift --json` stopped by the config error docs/report.md shows: `count: lots`. */
+async function realError(): Promise<unknown> {
+  const dir = await scratchDir('error')
+  await writeFiles(dir, {
+    'forklift.yaml':
+      'providers:\n  lab: { type: local }\ngroups:\n  web:\n    provider: lab\n    count: lots\n',
+  })
+  const result = await runCli(['lift', '--json'], { cwd: dir })
+  assert.equal(result.code, 2, result.stderr)
+  return JSON.parse(result.stdout)
+}
+
 async function checkJson(block: CodeBlock): Promise<Outcome> {
   const value = JSON.parse(block.body) as Record<string, unknown>
   if ('command' in value && 'groups' in value) {
@@ -372,6 +384,12 @@ async function checkJson(block: CodeBlock): Promise<Outcome> {
     const real = await realReport()
     sameShape(value, real, '$', problems)
     assert.deepEqual(problems, [], `${where(block)}: the report differs from a real one`)
+    return 'run'
+  }
+  if (Object.keys(value).join() === 'error') {
+    const problems: string[] = []
+    sameShape(value, await realError(), '$', problems)
+    assert.deepEqual(problems, [], `${where(block)}: the error object differs from a real one`)
     return 'run'
   }
   if ('sha256' in value && 'url' in value) {

@@ -1,4 +1,5 @@
 import { ConfigError } from '../../../core/config/errors.js'
+import { errorMessage } from '../../../core/errors.js'
 import {
   addHost,
   connectionVar,
@@ -108,7 +109,7 @@ export function readIniInventory(text: string, file: string): InventoryHost[] {
     try {
       tokens = words(raw)
     } catch (error) {
-      fail((error as Error).message, indent + 1)
+      fail(errorMessage(error), indent + 1)
     }
     const [pattern, ...assignments] = tokens!
     if (!pattern) continue
