@@ -1,4 +1,11 @@
 #!/usr/bin/env node
+// A run's Ctrl-C, SIGTERM or SIGHUP in its first moments (while the CLI still loads) is kept for the run
+// to report, as later ones are, instead of ending the process with no output.
+if (['lift', 'converge'].includes(process.argv[2])) {
+  const { holdInterrupts } = await import('../dist/src/cli/interrupts.js')
+  holdInterrupts()
+}
+
 // oclif's package index checks the Node version with semver (~40 ms of module loading at every start);
 // the same check, against this package's `engines`, costs nothing here.
 import { readFileSync } from 'node:fs'

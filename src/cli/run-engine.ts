@@ -9,10 +9,11 @@ import type { EngineOptions } from '../core/engine/options.js'
 import { planPhases, unknownPhases } from '../core/engine/phases.js'
 import { runConverge, runLift } from '../core/engine/run.js'
 import { UsageError } from '../core/errors.js'
-import { createEventBus, eventRedactor } from '../core/events.js'
+import { createEventBus, type EventSink, eventRedactor, type ForkliftEvent } from '../core/events.js'
 import type { RunResult } from '../core/model/results.js'
 import { osSandbox, type SandboxMode, takeSandboxWarning } from '../core/pods/sandbox.js'
 import { closeProviders, openProject, openProviders, selectGroups } from '../core/project.js'
+import { takeInterrupts } from './interrupts.js'
 import { pluginInfos } from './plugins.js'
 import { attachRenderer } from './render/attach.js'
 
@@ -67,6 +68,55 @@ export async function runCommand(
   // Usage mistakes are told before the project is read.
   parseCounts(flags.count ?? [])
 
+  // Taken before the project is read: an interrupt from the CLI's first moments is reported by the run.
+  const interrupts = runInterrupts()
+  try {
+    return await openAndRun(command, config, groupNames, flags, interrupts)
+  } finally {
+    interrupts.release()
+  }
+}
+
+/** The run's stop (first interrupt) and abort (second), and the interrupts the renderer is yet to hear of. */
+interface RunInterrupts {
+  stop: AbortController
+  abort: AbortController
+  /** From now on, each interrupt (and those that came before) is an event on `bus`. */
+  report(bus: EventSink): void
+  release(): void
+}
+
+function runInterrupts(): RunInterrupts {
+  const stop = new AbortController()
+  const abort = new AbortController()
+  const told: Array<Extract<ForkliftEvent, { type: 'interrupt' }>> = []
+  let bus: EventSink | undefined
+  const release = takeInterrupts((signal, count) => {
+    if (count > 2) return
+    const event = { type: 'interrupt', second: count === 2, signal } as const
+    if (bus) bus.emit(event)
+    else told.push(event)
+    if (count === 2) abort.abort()
+    else stop.abort()
+  })
+  return {
+    stop,
+    abort,
+    report(sink) {
+      bus = sink
+      for (const event of told.splice(0)) sink.emit(event)
+    },
+    release,
+  }
+}
+
+async function openAndRun(
+  command: 'lift' | 'converge',
+  config: Config,
+  groupNames: string[],
+  flags: RunFlags,
+  interrupts: RunInterrupts,
+): Promise<number> {
   const project = await openProject({
     configFile: flags.config,
     plugins: pluginInfos(config),
@@ -76,7 +126,7 @@ export async function runCommand(
   })
   // Errors come out redacted as events do: a crate's or a node's message may hold a secret.
   const redact = eventRedactor(project.config.secrets)
-  return runProject(command, project, groupNames, flags, redact).catch((error: unknown) => {
+  return runProject(command, project, groupNames, flags, redact, interrupts).catch((error: unknown) => {
     throw redact(error)
   })
 }
@@ -87,6 +137,7 @@ async function runProject(
   groupNames: string[],
   flags: RunFlags,
   redact: Redactor,
+  interrupts: RunInterrupts,
 ): Promise<number> {
   const batch = flags.batch === undefined ? undefined : parseBatch(flags.batch)
   const counts = parseCounts(flags.count ?? [])
@@ -121,18 +172,9 @@ async function runProject(
     else bus.emit({ type: 'log', level: 'warn', message: sandboxWarning })
   }
 
-  const stop = new AbortController()
-  const abort = new AbortController()
-  const onSigint = () => {
-    const second = stop.signal.aborted
-    bus.emit({ type: 'interrupt', second })
-    if (second) abort.abort()
-    else stop.abort()
-  }
-  process.on('SIGINT', onSigint)
+  interrupts.report(bus)
 
   const cleanUp = async () => {
-    process.off('SIGINT', onSigint)
     await runner.close()
     await renderer.done()
   }
@@ -172,12 +214,11 @@ async function runProject(
         connectTimeoutMs: flags['connect-timeout'] * 1000,
       },
       events: bus,
-      stop: stop.signal,
-      abort: abort.signal,
+      stop: interrupts.stop.signal,
+      abort: interrupts.abort.signal,
     }
     result = command === 'lift' ? await runLift(options) : await runConverge(options)
   } finally {
-    process.off('SIGINT', onSigint)
     await runner.close()
     await closeProviders(providers)
     await unlock()

@@ -23,7 +23,8 @@ export type ForkliftEvent =
   | { type: 'node:phase:end'; result: NodePhaseResult }
   | { type: 'phase:end'; group: string; phase: string }
   | { type: 'log'; level: 'info' | 'warn'; message: string; group?: string; node?: string }
-  | { type: 'interrupt'; second: boolean }
+  /** An interrupt (`signal`: SIGINT, SIGTERM or SIGHUP); the second one aborts. */
+  | { type: 'interrupt'; second: boolean; signal?: string }
   | { type: 'run:end'; result: RunResult }
 
 export type EventListener = (event: ForkliftEvent) => void

@@ -15,6 +15,8 @@ export interface ProcessOptions {
   onSpawn?: (pid: number) => void
   /** Called with stdout as it arrives. */
   onStdout?: (chunk: string) => void
+  /** Called with stderr as it arrives. */
+  onStderr?: (chunk: string) => void
 }
 
 /** Run a program to its end, collecting its exit code, stdout and stderr as text. */
@@ -37,6 +39,7 @@ export function runProcess(
     })
     child.stderr.setEncoding('utf8').on('data', (c: string) => {
       stderr += c
+      options.onStderr?.(c)
     })
     child.on('error', reject)
     child.on('close', (code) => resolve({ code, stdout, stderr }))

@@ -1,5 +1,6 @@
 import type { EventListener, ForkliftEvent } from '../../core/events.js'
 import type { GroupSpec } from '../../core/model/group.js'
+import { interruptNotice } from './format.js'
 import { listrRenderer } from './listr.js'
 import { plainRenderer } from './plain.js'
 
@@ -31,6 +32,8 @@ export function attachRenderer(
   if (options.json) {
     bus.on((event: ForkliftEvent) => {
       if (event.type === 'run:end') process.stdout.write(`${JSON.stringify(event.result, null, 2)}\n`)
+      // Said at once, as on a terminal; stdout holds the one JSON document.
+      if (event.type === 'interrupt') process.stderr.write(`${interruptNotice(event.second, event.signal)}\n`)
     })
     return { done: async () => {} }
   }

@@ -94,11 +94,16 @@ export function formatLog(event: Extract<ForkliftEvent, { type: 'log' }>): strin
   return `${event.level === 'warn' ? 'WARN ' : ''}${event.message}`
 }
 
-/** What Ctrl-C does, said at once: the first stops new work, the second aborts running scripts. */
-export function interruptNotice(second: boolean): string {
-  return second
-    ? 'interrupted again: aborting running scripts'
-    : 'interrupted: finishing running scripts, starting nothing new (press Ctrl-C again to abort)'
+/**
+ * What an interrupt does, said at once: the first stops new work, the second aborts running scripts.
+ * Ctrl-C (SIGINT) is named as the key; SIGTERM and SIGHUP, which do the same, by their names.
+ */
+export function interruptNotice(second: boolean, signal = 'SIGINT'): string {
+  const by = signal === 'SIGINT' ? '' : ` (${signal})`
+  if (second) return `interrupted again${by}: aborting running scripts`
+  const again =
+    signal === 'SIGINT' ? 'press Ctrl-C again to abort' : 'another SIGTERM, SIGHUP or Ctrl-C aborts'
+  return `interrupted${by}: finishing running scripts, starting nothing new (${again})`
 }
 
 /** Every line of a block indented by `width` spaces (blank lines stay empty). */

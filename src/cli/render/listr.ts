@@ -173,7 +173,7 @@ export function listrRenderer(options: RenderOptions) {
         break
       }
       case 'interrupt':
-        notices.add(interruptNotice(event.second))
+        notices.add(interruptNotice(event.second, event.signal))
         break
       case 'run:end':
         finished = event.result

@@ -71,7 +71,7 @@ export function plainRenderer(writeRaw: (line: string) => void, verbose: boolean
         line(event.node ?? event.group ?? 'forklift', formatLog(event))
         break
       case 'interrupt':
-        line('forklift', interruptNotice(event.second))
+        line('forklift', interruptNotice(event.second, event.signal))
         break
       case 'run:end':
         for (const text of summary(event.result)) write(text)

@@ -17,12 +17,13 @@ function sh(strings: TemplateStringsArray): string {
 
 /**
  * The script's start, after N (marker) and D (dry run) are set: sbin on PATH, a private temp folder
- * (removed on exit, also when the session hangs up), the changed-actions list C, the refresh flags U NR.
+ * (in FORKLIFT_TMPDIR when the transport gives one; removed on exit, also when the session hangs up),
+ * the changed-actions list C, the refresh flags U NR.
  */
 export const SETUP = sh`
 C=' ' U= NR=
 PATH=$PATH:/usr/sbin:/sbin
-T=$(mktemp -d "$\{TMPDIR:-/tmp}/forklift.XXXXXX" 2>/dev/null) || { T=/tmp/forklift.$$; mkdir -m 700 "$T"; } ||
+T=$(mktemp -d "$\{FORKLIFT_TMPDIR:-$\{TMPDIR:-/tmp}}/forklift.XXXXXX" 2>/dev/null) || { T=/tmp/forklift.$$; mkdir -m 700 "$T"; } ||
 { echo "forklift: cannot create a temporary directory" >&2; exit 1; }
 trap 'rm -rf "$T"' EXIT
 trap 'exit 129' HUP PIPE TERM INT`

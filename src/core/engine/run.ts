@@ -167,6 +167,8 @@ async function run(command: 'lift' | 'converge', options: EngineOptions): Promis
   }
 
   await Promise.all(states.flatMap((s) => s.sessions).map((s) => s.connection?.close().catch(() => {})))
+  // An interrupt that came when nothing was left to start (or before anything was) stopped the run too.
+  if (!halted && (options.stop.aborted || options.abort.aborted)) halted = 'interrupted'
 
   for (const state of states) {
     // A failed group's nodes never started: they did none of what applied to them.
@@ -357,6 +359,14 @@ async function inventory(
           level: 'info',
           group: spec.name,
           message: `would create ${plan.create} and destroy ${plan.destroy.length} node(s)`,
+        })
+      } else if (options.stop.aborted || options.abort.aborted) {
+        // Interrupted before the count was adjusted (the CLI was still starting): start nothing new.
+        events.emit({
+          type: 'log',
+          level: 'warn',
+          group: spec.name,
+          message: `interrupted before the count changed: ${plan.create} node(s) not created, ${plan.destroy.length} not destroyed`,
         })
       } else {
         const controller = new AbortController()

@@ -1,6 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { collector, sudoRefusal } from './output.js'
-import { type Connection, type ExecResult, type RunOptions, TransportError } from './types.js'
+import { ABORT_GRACE_MS, type Connection, type ExecResult, type RunOptions, TransportError } from './types.js'
 
 export interface LocalTarget {
   /** Node name for messages; default `local`. */
@@ -9,13 +13,20 @@ export interface LocalTarget {
   root?: string
 }
 
-function killGroup(child: ChildProcess): void {
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   try {
-    if (child.pid) process.kill(-child.pid, 'SIGKILL')
+    if (child.pid) process.kill(-child.pid, signal)
   } catch {
     // Already gone.
   }
 }
+
+// Scratch folders of open connections, removed however the process ends (a script killed before its
+// own trap ran leaves its temp folder, which may hold an exec script and its secrets, in there).
+const scratches = new Set<string>()
+process.on('exit', () => {
+  for (const dir of scratches) rmSync(dir, { recursive: true, force: true })
+})
 
 /** A connection to this machine: each script runs in `/bin/sh -s`, through `sudo -n` when asked and not root. */
 export async function connectLocal(target: LocalTarget = {}): Promise<Connection> {
@@ -24,6 +35,10 @@ export async function connectLocal(target: LocalTarget = {}): Promise<Connection
   const running = new Set<ChildProcess>()
   let channels = 0
   let closed = false
+  // The phase scripts make their private temp folder here (FORKLIFT_TMPDIR; not through sudo, which
+  // resets the environment, so those fall back to TMPDIR and their own trap).
+  const scratch = mkdtempSync(join(tmpdir(), 'forklift-local-'))
+  scratches.add(scratch)
 
   const run = (script: string, options: RunOptions = {}): Promise<ExecResult> => {
     if (closed) return Promise.reject(new TransportError(`${label}: connection is closed`, 'dropped'))
@@ -35,16 +50,29 @@ export async function connectLocal(target: LocalTarget = {}): Promise<Connection
       // Its own process group, so an abort ends the script's children too, not just the shell.
       const child = spawn(command as string, args as string[], {
         ...(target.root !== undefined ? { cwd: target.root } : {}),
-        env: { ...process.env, ...(target.root !== undefined ? { FORKLIFT_ROOT: target.root } : {}) },
+        env: {
+          ...process.env,
+          FORKLIFT_TMPDIR: scratch,
+          ...(target.root !== undefined ? { FORKLIFT_ROOT: target.root } : {}),
+        },
         stdio: ['pipe', 'pipe', 'pipe'],
         detached: true,
       })
       running.add(child)
       let aborted = false
+      let killer: NodeJS.Timeout | undefined
+      // An abort asks first (SIGTERM: the script's trap removes its temp folder), then kills what is left.
       const onAbort = () => {
         aborted = true
-        killGroup(child)
+        signalGroup(child, 'SIGTERM')
+        killer = setTimeout(() => signalGroup(child, 'SIGKILL'), ABORT_GRACE_MS)
       }
+      child.on('exit', () => {
+        if (!aborted) return
+        clearTimeout(killer)
+        // The shell is gone; whatever it started and did not end goes too.
+        signalGroup(child, 'SIGKILL')
+      })
       options.signal?.addEventListener('abort', onAbort, { once: true })
       const stdout = collector(options.onStdout)
       const stderr = collector()
@@ -84,7 +112,9 @@ export async function connectLocal(target: LocalTarget = {}): Promise<Connection
     },
     async close() {
       closed = true
-      for (const child of running) killGroup(child)
+      for (const child of running) signalGroup(child, 'SIGKILL')
+      await rm(scratch, { recursive: true, force: true })
+      scratches.delete(scratch)
     },
   }
 }

@@ -20,9 +20,20 @@ export function collector(onChunk?: (chunk: string) => void) {
   }
 }
 
-/** The command that runs a script read from stdin, as root through sudo when asked and needed. */
+/** The first stderr line of a script run by shellCommand: `forklift-pid PID`. */
+export const PID_LINE = 'forklift-pid'
+
+/**
+ * The command that runs a script read from stdin, as root through sudo when asked and needed. It first
+ * says its pid (PID_LINE, on stderr), which leads the session's process group: what an abort signals.
+ */
 export function shellCommand(sudo: boolean): string {
-  return sudo ? 'sudo -n sh -s' : 'sh -s'
+  return `exec sh -c 'echo ${PID_LINE} $$ >&2; exec ${sudo ? 'sudo -n sh -s' : 'sh -s'}'`
+}
+
+/** The command that sends `signal` to the process group `pid` leads (as root through sudo when asked). */
+export function killCommand(pid: number, signal: 'TERM' | 'KILL', sudo: boolean): string {
+  return sudo ? `sudo -n sh -c 'kill -${signal} -${pid}'` : `kill -${signal} -${pid}`
 }
 
 /**

@@ -16,10 +16,10 @@ import {
   readKnownHosts,
   recordHostKey,
 } from './known-hosts.js'
-import { collector, shellCommand, sudoRefusal } from './output.js'
+import { collector, killCommand, PID_LINE, shellCommand, sudoRefusal } from './output.js'
 import { proxyCommandSocket } from './proxy-command.js'
 import { jumpChain, loadSshConfig, type ResolvedHost, resolveHost } from './ssh-config.js'
-import { type Connection, type ExecResult, type RunOptions, TransportError } from './types.js'
+import { ABORT_GRACE_MS, type Connection, type ExecResult, type RunOptions, TransportError } from './types.js'
 
 /** Which node to reach; `host` may be an alias from the ssh config. */
 export interface SshTarget {
@@ -66,6 +66,23 @@ export interface SshOptions {
   agent?: string | false
   /** Identity files tried last; default those of ~/.ssh/id_{ed25519,ecdsa,rsa} that exist. */
   identityFiles?: string[]
+}
+
+/**
+ * Send a signal to the channel's process group (sshd: killpg). ssh2's `channel.signal` sends nothing
+ * once the channel's input is ended, as ours is once the script is written; the request itself is
+ * valid until the channel closes, so it goes through ssh2's protocol layer.
+ */
+function signalChannel(channel: ClientChannel, name: 'TERM' | 'KILL'): void {
+  const inner = channel as unknown as {
+    outgoing?: { id?: number; state?: string }
+    _client?: { _protocol?: { signal?(id: number, name: string): void } }
+  }
+  const protocol = inner._client?._protocol
+  const state = inner.outgoing?.state
+  if ((state === 'open' || state === 'eof') && inner.outgoing?.id !== undefined && protocol?.signal)
+    protocol.signal(inner.outgoing!.id!, name)
+  else channel.signal(name)
 }
 
 /** Scripts running at once on one connection (sshd's MaxSessions defaults to 10). */
@@ -400,6 +417,8 @@ function sshConnection(clients: ssh2.Client[], host: ResolvedHost, label: string
       let exit: { code: number | null; signal?: string } | undefined
       let channel: ClientChannel | undefined
       let settled = false
+      let aborting = false
+      let killer: NodeJS.Timeout | undefined
       // A drop mid-script keeps what came back, so the caller can tell which actions ran.
       const withOutput = (error: TransportError) =>
         error.kind === 'dropped'
@@ -408,6 +427,7 @@ function sshConnection(clients: ssh2.Client[], host: ResolvedHost, label: string
       const finish = (error?: TransportError) => {
         if (settled) return
         settled = true
+        clearTimeout(killer)
         active.delete(finish)
         options.signal?.removeEventListener('abort', onAbort)
         if (error) return reject(withOutput(error))
@@ -418,10 +438,51 @@ function sshConnection(clients: ssh2.Client[], host: ResolvedHost, label: string
         if (refusal) return reject(refusal)
         resolve(result)
       }
+      // The script's process group, from its first stderr line (see shellCommand).
+      let pid: number | undefined
+      let head: Buffer | undefined = Buffer.alloc(0)
+      const onStderr = (chunk: Buffer) => {
+        if (!head) return stderr.push(chunk)
+        head = Buffer.concat([head, chunk])
+        const end = head.indexOf(10)
+        if (end < 0 && head.length < 64) return
+        const match = new RegExp(`^${PID_LINE} (\\d+)$`).exec(head.subarray(0, end).toString('latin1'))
+        const rest = match ? head.subarray(end + 1) : head
+        if (match) pid = Number(match[1])
+        head = undefined
+        if (rest.length) stderr.push(rest)
+      }
+      // The script ends, its group signalled on a channel of its own (sshd passes on a channel's signal
+      // only in privilege separation, never for a root login); the channel's signal is the fallback.
+      const signalScript = (name: 'TERM' | 'KILL'): Promise<void> => {
+        if (pid === undefined || closed) {
+          if (channel) signalChannel(channel, name)
+          return Promise.resolve()
+        }
+        const command = killCommand(pid, name, sudo)
+        return new Promise((done) => {
+          client.exec(command, (error, stream) => {
+            if (error) return done()
+            stream.on('close', () => done())
+            stream.resume()
+            stream.stderr.resume()
+            stream.end()
+          })
+        })
+      }
+      // An abort asks the script to end (SIGTERM to its process group: its trap removes its temp folder,
+      // sudo passes it on), then kills it; the channel is closed only then, as sshd ends no process itself.
+      const aborted = () => new TransportError(`${label}: aborted`, 'aborted')
       const onAbort = () => {
-        channel?.signal('KILL')
-        channel?.close()
-        finish(new TransportError(`${label}: aborted`, 'aborted'))
+        aborting = true
+        if (!channel) return finish(aborted())
+        void signalScript('TERM')
+        killer = setTimeout(() => {
+          void signalScript('KILL').then(() => {
+            channel?.close()
+            finish(aborted())
+          })
+        }, ABORT_GRACE_MS)
       }
       active.add(finish)
       options.signal?.addEventListener('abort', onAbort, { once: true })
@@ -436,13 +497,18 @@ function sshConnection(clients: ssh2.Client[], host: ResolvedHost, label: string
         channel = stream
         if (settled) return stream.close()
         stream.on('data', (chunk: Buffer) => stdout.push(chunk))
-        stream.stderr.on('data', (chunk: Buffer) => stderr.push(chunk))
+        stream.stderr.on('data', onStderr)
         stream.on('exit', (code: number | null, signal?: string) => {
           // ssh2 names signals as Node does (SIGKILL); keep that form whatever the server sent.
           const name = signal && !signal.startsWith('SIG') ? `SIG${signal}` : signal
           exit = { code: code ?? null, ...(name ? { signal: name } : {}) }
         })
-        stream.on('close', () => finish())
+        stream.on('close', () => {
+          if (head?.length) stderr.push(head)
+          head = undefined
+          clearTimeout(killer)
+          finish(aborting ? aborted() : undefined)
+        })
         stream.end(script)
       })
     })

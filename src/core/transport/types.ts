@@ -18,6 +18,9 @@ export interface RunOptions {
   onStdout?: (chunk: string) => void
 }
 
+/** How long an aborted script has, after SIGTERM, to end (its trap removes its temp folder) before SIGKILL. */
+export const ABORT_GRACE_MS = 2000
+
 /** A live connection to one node: scripts go in on stdin of `sh -s`. */
 export interface Connection {
   run(script: string, options?: RunOptions): Promise<ExecResult>
