@@ -22,9 +22,12 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 }
 
 // Scratch folders of open connections, removed however the process ends (a script killed before its
-// own trap ran leaves its temp folder, which may hold an exec script and its secrets, in there).
+// own trap ran leaves its temp folder, which may hold an exec script and its secrets, in there); and
+// scripts still running then, which live in process groups of their own, so nothing would end them.
 const scratches = new Set<string>()
+const live = new Set<ChildProcess>()
 process.on('exit', () => {
+  for (const child of live) signalGroup(child, 'SIGKILL')
   for (const dir of scratches) rmSync(dir, { recursive: true, force: true })
 })
 
@@ -59,6 +62,7 @@ export async function connectLocal(target: LocalTarget = {}): Promise<Connection
         detached: true,
       })
       running.add(child)
+      live.add(child)
       let aborted = false
       let killer: NodeJS.Timeout | undefined
       // An abort asks first (SIGTERM: the script's trap removes its temp folder), then kills what is left.
@@ -82,11 +86,13 @@ export async function connectLocal(target: LocalTarget = {}): Promise<Connection
       child.stdin.on('error', () => {})
       child.on('error', (error: NodeJS.ErrnoException) => {
         running.delete(child)
+        live.delete(child)
         options.signal?.removeEventListener('abort', onAbort)
         reject(new TransportError(`${label}: cannot start ${command}: ${error.message}`, 'other'))
       })
       child.on('close', (code, signal) => {
         running.delete(child)
+        live.delete(child)
         options.signal?.removeEventListener('abort', onAbort)
         if (aborted) return reject(new TransportError(`${label}: aborted`, 'aborted'))
         if (closed) {

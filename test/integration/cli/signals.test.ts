@@ -220,6 +220,21 @@ groups:
     await nothingLeft()
   })
 
+  it('a third signal while the abort waits for a script exits at once; still nothing is left', async () => {
+    await project(60, 'trap "" TERM; ')
+    const run = start(['converge', '--phase', 'deploy'], dir, env)
+    assert.ok(await started(), 'the script did not start')
+    await interrupt(run, ['SIGTERM', 'SIGTERM'])
+    assert.ok(
+      await eventually(async () => run.output().includes('interrupted again (SIGTERM)')),
+      run.output(),
+    )
+    process.kill(run.pid, 'SIGTERM')
+    const result = await run.done
+    assert.equal(result.code, 143, result.stdout + result.stderr)
+    await nothingLeft()
+  })
+
   it('a phase script killed outright (an error, no trap run) leaves no temp folder here', async () => {
     await project(0, 'kill -KILL $PPID; ')
     const result = await runCli(['converge', '--phase', 'deploy', '--json'], { cwd: dir, env })
