@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { execFile, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
@@ -11,6 +11,7 @@ import { runCli } from '../../support/cli.js'
 import { generateKey } from '../../support/keys.js'
 import { forkliftBin } from '../../support/paths.js'
 import { podmanTestImage, startPodmanService } from '../../support/podman.js'
+import { tagged } from '../../support/proc.js'
 import { requireThat, requireTools } from '../../support/require.js'
 import { destroyMachines, machineFolders, vagrantEnv } from '../../support/vagrant.js'
 
@@ -21,21 +22,6 @@ const exists = (path: string) =>
     () => true,
     () => false,
   )
-
-/** Processes (pid and command line) whose environment carries this tag: what a run left behind. */
-async function tagged(tag: string): Promise<string[]> {
-  const found: string[] = []
-  for (const pid of await readdir('/proc')) {
-    if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue
-    const environ = await readFile(`/proc/${pid}/environ`, 'latin1').catch(() => '')
-    if (!environ.split('\0').includes(tag)) continue
-    const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '')
-    if (/^State:\s+Z/m.test(status)) continue
-    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')
-    found.push(`${pid} ${cmdline.split('\0').join(' ').trim()}`)
-  }
-  return found
-}
 
 async function waitFor(what: string, check: () => Promise<boolean>): Promise<void> {
   for (let i = 0; i < 6000; i++) {
@@ -196,6 +182,50 @@ test('vagrant interrupted and failing under forklift converge (docker on podman,
         process.kill(-pid, 'SIGINT')
       })
       assert.equal(code, 1, output)
+      assert.match(
+        output,
+        /vagrant up web-1 was interrupted \((it stopped within \d+ s|killed after 120 s without stopping)\)/,
+      )
+      await nothingLeft()
+      assert.deepEqual(await service.containers(), [])
+      assert.deepEqual(await machineFolders(project), [])
+    },
+  )
+
+  await t.test(
+    'SIGTERM to Forklift (not to vagrant): the up in progress finishes, nothing new starts',
+    async () => {
+      await configure(launcher, 1)
+      const { code, output } = await converge(async (pid) => {
+        process.kill(pid, 'SIGTERM')
+      })
+      assert.equal(code, 1, output)
+      assert.match(output, /interrupted \(SIGTERM\): finishing running scripts, starting nothing new/)
+      assert.deepEqual(
+        (await listed()).map((n) => [n.name, n.state]),
+        [['web-1', 'running']],
+      )
+      assert.equal((await service.containers()).length, 1)
+      await nothingLeft()
+      const down = await runCli(['converge', '-c', config, '--count', 'web=0'], { cwd: project, env })
+      assert.equal(down.code, 0, `${down.stdout}\n${down.stderr}`)
+      assert.deepEqual(await service.containers(), [])
+    },
+  )
+
+  await t.test(
+    'a second SIGTERM stops vagrant through the launcher: it cleans up, no process, container or folder is left',
+    async () => {
+      await configure(launcher, 1)
+      const { code, output } = await converge(async (pid, stdout) => {
+        process.kill(pid, 'SIGTERM')
+        await waitFor('the first interrupt to be reported', async () =>
+          stdout().includes('starting nothing new'),
+        )
+        process.kill(pid, 'SIGTERM')
+      })
+      assert.equal(code, 1, output)
+      assert.match(output, /interrupted again \(SIGTERM\): aborting running scripts/)
       assert.match(
         output,
         /vagrant up web-1 was interrupted \((it stopped within \d+ s|killed after 120 s without stopping)\)/,
