@@ -1,6 +1,7 @@
 import { inspect } from 'node:util'
 import { Flags } from '@oclif/core'
 import { EXIT, errorMessage, ForkliftError } from '../core/errors.js'
+import { remoteSummary } from '../core/pods/errors.js'
 import {
   destroyPod,
   makePod,
@@ -102,10 +103,12 @@ export function renderValue(value: unknown, json: boolean): string {
 /** A pod failure is one line for the user (exit 2): what the code threw, and where in the pod. */
 function podFailure(error: unknown): { message: string } | undefined {
   if (error instanceof PodError) {
-    // Where in the pod's code it happened: the first frame's location.
-    const frame = error.podStack.split('\n').find((line) => /^\s+at /.test(line))
+    // Where in the pod's code it happened: the first frame that is not Node's own.
+    const frame = error.podStack
+      .split('\n')
+      .find((line) => /^\s+at /.test(line) && !/\(node:|^\s+at node:/.test(line))
     const where = frame?.match(/\(([^()]+)\)\s*$/)?.[1] ?? frame?.trim().replace(/^at /, '')
-    return { message: `${error.remoteName}: ${error.message.split('\n')[0]}${where ? ` (at ${where})` : ''}` }
+    return { message: remoteSummary(error, where) }
   }
   const known = [
     PodUsageError,

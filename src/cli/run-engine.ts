@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import type { Config } from '@oclif/core'
@@ -89,6 +90,8 @@ interface RunInterrupts {
 function runInterrupts(): RunInterrupts {
   const stop = new AbortController()
   const abort = new AbortController()
+  // Every running node listens on these; Node's warning past ten listeners is no leak here.
+  setMaxListeners(0, stop.signal, abort.signal)
   const told: Array<Extract<ForkliftEvent, { type: 'interrupt' }>> = []
   let bus: EventSink | undefined
   const release = takeInterrupts((signal, count) => {
@@ -151,7 +154,11 @@ async function runProject(
   const sandboxWarning =
     project.crates.size > 0 ? takeSandboxWarning(await osSandbox(sandboxMode)) : undefined
   // Every crate runs sandboxed in a pod; crates with one dependency set share one pool for the whole run.
-  const runner = createPodCrateRunner({ crates: project.crates.values(), sandbox: sandboxMode })
+  const runner = createPodCrateRunner({
+    crates: project.crates.values(),
+    sandbox: sandboxMode,
+    limits: project.config.crateLimits,
+  })
   const unknown = await unknownPhases(phases, groups, project.crates, runner)
   if (unknown) {
     await runner.close()

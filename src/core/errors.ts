@@ -70,6 +70,8 @@ export class ProviderError extends ForkliftError {
  */
 export class CrateError extends ForkliftError {
   override name = 'CrateError'
+  /** Where the crate's code threw: the frames of its own files, one per line, when it did. */
+  declare crateStack?: string
   constructor(message: string, options: ForkliftErrorOptions & { exitCode?: ExitCode } = {}) {
     super(message, { exitCode: EXIT.usage, ...options, code: 'CRATE' })
   }

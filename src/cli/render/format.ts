@@ -53,6 +53,12 @@ export function formatFailure(result: NodePhaseResult): string {
   return text
 }
 
+/** Under --verbose, the frames of a crate's own files where its code threw, indented under its failure. */
+export function crateFrames(result: NodePhaseResult, verbose: boolean, width = 4): string | undefined {
+  const stack = result.error?.stack
+  return verbose && stack ? indentBlock(cutLines(stack, LINE_WIDTH), width) : undefined
+}
+
 /** Rows as aligned columns, two spaces apart, with no trailing blanks. */
 export function formatTable(rows: string[][]): string[] {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => row[i]?.length ?? 0))) ?? []

@@ -4,6 +4,7 @@ import type { ActionResult, NodePhaseResult, RunResult } from '../../core/model/
 import type { RenderOptions } from './attach.js'
 import {
   type ActionView,
+  crateFrames,
   formatAction,
   formatCounts,
   formatDuration,
@@ -77,7 +78,10 @@ export function listrRenderer(options: RenderOptions) {
           const diff = shownDiff(r, view)
           task.output = showable(diff ? `${formatAction(r)}\n${indentBlock(diff, 2)}` : formatAction(r))
         }
-        if (result.status === 'failed') throw new Error(showable(`${node}: ${formatFailure(result)}`))
+        if (result.status === 'failed') {
+          const frames = crateFrames(result, options.verbose, 2)
+          throw new Error(showable(`${node}: ${formatFailure(result)}${frames ? `\n${frames}` : ''}`))
+        }
         task.title = showable(
           `${node} ${result.status} (${formatCounts(result.counts)}) ${formatDuration(result.durationMs)}`,
         )
@@ -164,7 +168,10 @@ export function listrRenderer(options: RenderOptions) {
         const key = nodeKey(r.group, r.phase, r.node)
         if (tasked.delete(key)) wait(key).resolve(r)
         // A failure outside the task tree (connecting, logging in as admin after bootstrap) is said below it.
-        else if (r.status === 'failed') notices.add(`${r.node} failed in ${r.phase}: ${formatFailure(r)}`)
+        else if (r.status === 'failed') {
+          const frames = crateFrames(r, options.verbose, 2)
+          notices.add(`${r.node} failed in ${r.phase}: ${formatFailure(r)}${frames ? `\n${frames}` : ''}`)
+        }
         break
       }
       case 'log': {

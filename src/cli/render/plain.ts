@@ -1,6 +1,7 @@
 import type { ForkliftEvent } from '../../core/events.js'
 import {
   type ActionView,
+  crateFrames,
   formatAction,
   formatCounts,
   formatDuration,
@@ -62,8 +63,11 @@ export function plainRenderer(writeRaw: (line: string) => void, verbose: boolean
       }
       case 'node:phase:end': {
         const r = event.result
-        if (r.status === 'failed') line(r.node, `${r.phase} FAILED: ${formatFailure(r)}`)
-        else
+        if (r.status === 'failed') {
+          line(r.node, `${r.phase} FAILED: ${formatFailure(r)}`)
+          const frames = crateFrames(r, verbose)
+          if (frames) write(frames)
+        } else
           line(r.node, `${r.phase} ${r.status} (${formatCounts(r.counts)}) ${formatDuration(r.durationMs)}`)
         break
       }

@@ -66,6 +66,8 @@ export interface LoadedConfig {
   cratePath: string[]
   /** Every secret value (`!secret`, `${env:NAME}`), for the redactor. */
   secrets: string[]
+  /** Limits of crates' pods, as written (absent: the pods' defaults). */
+  crateLimits: { timeoutMs?: number; heapMb?: number }
   /** How crates' pods are isolated, as written (`auto` when not). */
   sandbox: 'auto' | 'bwrap' | 'unshare' | 'node-only'
 }
@@ -178,6 +180,10 @@ async function readConfig(file: string, options: LoadOptions, secrets: string[])
     providers,
     groups,
     cratePath: (config.crates?.path ?? ['crates']).map((p) => localPath(dir, p)),
+    crateLimits: {
+      ...(config.crates?.timeout !== undefined ? { timeoutMs: config.crates.timeout * 1000 } : {}),
+      ...(config.crates?.heap !== undefined ? { heapMb: config.crates.heap } : {}),
+    },
     secrets: [...new Set(secrets)],
     sandbox: config.sandbox ?? 'auto',
   }

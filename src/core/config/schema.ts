@@ -186,6 +186,22 @@ export const configSchema = z
           .array(text)
           .optional()
           .describe('Folders searched for crates, relative to forklift.yaml (default: [crates])'),
+        timeout: z
+          .number()
+          .int()
+          .min(1)
+          .max(86400)
+          .optional()
+          .describe(
+            "Seconds one crate phase on one node may run in its pod (default 30); past it the pod is stopped and that node's phase fails",
+          ),
+        heap: z
+          .number()
+          .int()
+          .min(16)
+          .max(65536)
+          .optional()
+          .describe("Heap limit of crates' pods, in MB (default 512); a phase that reaches it fails"),
       })
       .strict()
       .optional(),

@@ -1,11 +1,13 @@
 import { realpath } from 'node:fs/promises'
+import { pathToFileURL } from 'node:url'
 import { CrateError, EXIT } from '../errors.js'
-import { PodError, PodExitError, PodTimeoutError, PodValueError } from '../pods/errors.js'
+import { PodError, PodExitError, PodTimeoutError, PodValueError, remoteSummary } from '../pods/errors.js'
 import type { PodHandle, PodLimits } from '../pods/pod.js'
 import { type PodPool, podPool } from '../pods/pool.js'
 import type { SandboxMode } from '../pods/sandbox.js'
 import { normalizeDependencies, specKey } from '../pods/specs.js'
 import { unsendableReason, withoutPrototypes } from '../pods/values.js'
+import { oneLine } from '../text/values.js'
 import type { CrateContextData, CrateRunner, PhaseOutput, ResolvedCrate } from './types.js'
 
 export interface PodCrateRunnerOptions {
@@ -25,9 +27,33 @@ export interface PodCrateRunnerOptions {
   sandbox?: SandboxMode
 }
 
+/** Why a phase failed, on one line, without the crate's name when the message starts with it. */
+function phaseFailure(crate: string, cause: Error): string {
+  let what: string
+  if (cause instanceof PodError) {
+    what = cause.remoteName === 'CrateError' ? oneLine(cause.message) : remoteSummary(cause)
+  } else if (cause instanceof PodTimeoutError) {
+    what = `the phase ran past the pod's ${cause.timeoutMs} ms time limit; the pod was stopped`
+  } else {
+    what = oneLine(cause.message)
+  }
+  const named = `crate "${crate}": `
+  return what.startsWith(named) ? what.slice(named.length) : what
+}
+
+/** The frames of a stack that lie in one of these folders, one per line (`at fn (file:///…:3:7)`). */
+export function framesIn(stack: string, dirs: string[]): string {
+  const marks = dirs.flatMap((dir) => [`${pathToFileURL(dir).href}/`, `(${dir}/`, `at ${dir}/`])
+  return stack
+    .split('\n')
+    .filter((line) => /^\s+at /.test(line) && marks.some((mark) => line.includes(mark)))
+    .map((line) => line.trim())
+    .join('\n')
+}
+
 /**
- * A crate's phase failed inside its pod: names the crate, phase and node; the stack is the pod's. The
- * node failed, so a command it ends exits with status 1.
+ * A crate's phase failed inside its pod: one line naming the crate, the phase and the node. The node
+ * failed, so a command it ends exits with status 1.
  */
 export class PodCrateError extends CrateError {
   override name = 'PodCrateError'
@@ -36,21 +62,23 @@ export class PodCrateError extends CrateError {
   readonly node: string
   /** The crate's own stack, as thrown inside the pod (paths are the crate's real ones). */
   readonly podStack?: string
+  /** The frames of that stack in the crate's own files, one per line; empty when there are none. */
+  override readonly crateStack: string
 
-  constructor(crate: string, phase: string, node: string, cause: Error) {
-    const what =
-      cause instanceof PodError
-        ? `${cause.remoteName}: ${cause.message}`
-        : cause instanceof PodTimeoutError
-          ? `the phase ran past the pod's ${cause.timeoutMs} ms time limit; the pod was stopped`
-          : cause.message
-    super(`crate "${crate}", phase ${phase}, node ${node}: ${what}`, { cause, exitCode: EXIT.failed })
+  /** `crateDirs`: the crate's folder, as given and as its real path; frames elsewhere are not its own. */
+  constructor(crate: string, phase: string, node: string, cause: Error, crateDirs: string[] = []) {
+    super(`crate "${crate}", phase ${phase}, node ${node}: ${phaseFailure(crate, cause)}`, {
+      cause,
+      exitCode: EXIT.failed,
+    })
     this.crate = crate
     this.phase = phase
     this.node = node
+    this.crateStack = ''
     if (cause instanceof PodError) {
       this.podStack = cause.podStack
       this.stack = cause.podStack
+      this.crateStack = framesIn(cause.podStack, crateDirs)
     }
   }
 }
@@ -122,16 +150,31 @@ export function createPodCrateRunner(options: PodCrateRunnerOptions = {}): Crate
     return entry
   }
 
-  /** A crate that cannot be loaded is the user's to fix: a one-line CrateError. */
-  function loadError(crate: ResolvedCrate, error: unknown): Error {
-    if (error instanceof PodError) {
-      const message =
-        error.remoteName === 'CrateError'
-          ? error.message
-          : `crate "${crate.name}": cannot load ${crate.entry}: ${error.message}`
-      return new CrateError(message.split('\n')[0]!)
+  // Its folder as named and as it really is: the pod's stacks show real paths.
+  const folders = new Map<string, Promise<string[]>>()
+  const foldersOf = (crate: ResolvedCrate) => {
+    let dirs = folders.get(crate.dir)
+    if (!dirs) {
+      dirs = realpath(crate.dir).then(
+        (real) => [...new Set([crate.dir, real])],
+        () => [crate.dir],
+      )
+      folders.set(crate.dir, dirs)
     }
-    return error as Error
+    return dirs
+  }
+
+  /** A crate that cannot be loaded is the user's to fix: a one-line CrateError, its own frames aside. */
+  async function loadError(crate: ResolvedCrate, error: unknown): Promise<unknown> {
+    if (error instanceof PodError && error.remoteName === 'CrateError')
+      return new CrateError(oneLine(error.message))
+    if (error instanceof PodError || error instanceof PodTimeoutError || error instanceof PodExitError) {
+      const why = error instanceof PodError ? remoteSummary(error) : oneLine(error.message)
+      const failure = new CrateError(`crate "${crate.name}": cannot load ${crate.entry}: ${why}`)
+      if (error instanceof PodError) failure.crateStack = framesIn(error.podStack, await foldersOf(crate))
+      return failure
+    }
+    return error
   }
 
   // The crate's phase names, loaded once per entry.
@@ -147,7 +190,7 @@ export function createPodCrateRunner(options: PodCrateRunnerOptions = {}): Crate
           )) as string[]
           return new Set(list)
         } catch (error) {
-          throw loadError(crate, error)
+          throw await loadError(crate, error)
         }
       })()
       phases.set(crate.entry, names)
@@ -179,13 +222,14 @@ export function createPodCrateRunner(options: PodCrateRunnerOptions = {}): Crate
         // The runtime checked the shape; published data lands in objects no key can reshape.
         return { ...output, published: withoutPrototypes(output.published) }
       } catch (error) {
-        if (error instanceof PodError && error.remoteName === 'CrateError')
-          throw new CrateError(error.message)
-        if (error instanceof PodError || error instanceof PodTimeoutError || error instanceof PodExitError) {
-          throw new PodCrateError(crate.name, data.phase, data.node.name, error)
+        if (
+          error instanceof PodError ||
+          error instanceof PodTimeoutError ||
+          error instanceof PodExitError ||
+          error instanceof PodValueError
+        ) {
+          throw new PodCrateError(crate.name, data.phase, data.node.name, error, await foldersOf(crate))
         }
-        if (error instanceof PodValueError)
-          throw new PodCrateError(crate.name, data.phase, data.node.name, error)
         throw error
       }
     },

@@ -6,7 +6,7 @@ import type { Action } from '../actions/types.js'
 import type { CrateContextData, PublishedData } from '../crates/types.js'
 import { EXIT, errorMessage, ForkliftError, type ForkliftErrorOptions } from '../errors.js'
 import type { ActionResult, NodePhaseResult, NodeStatus } from '../model/results.js'
-import { isPlainObject } from '../text/values.js'
+import { isPlainObject, oneLine } from '../text/values.js'
 import { TransportError } from '../transport/types.js'
 import { bootstrapEpilogue, bootstrapPrologue } from './bootstrap.js'
 import type { EngineOptions } from './options.js'
@@ -23,9 +23,19 @@ export interface RunShared {
 /** A failure before any action ran (planning, connection), reported on the node. */
 export class PhaseError extends ForkliftError {
   override name = 'PhaseError'
-  constructor(message: string, options: ForkliftErrorOptions = {}) {
-    super(message, { ...options, code: 'PHASE', exitCode: EXIT.failed })
+  /** A crate's own frames where its code threw (see NodePhaseResult's error.stack). */
+  readonly crateStack?: string
+  constructor(message: string, options: ForkliftErrorOptions & { crateStack?: string | undefined } = {}) {
+    const { crateStack, ...rest } = options
+    super(message, { ...rest, code: 'PHASE', exitCode: EXIT.failed })
+    if (crateStack) this.crateStack = crateStack
   }
+}
+
+/** The crate frames a runner's error carries, if any. */
+const crateStackOf = (error: unknown): string | undefined => {
+  const stack = (error as { crateStack?: unknown } | undefined)?.crateStack
+  return typeof stack === 'string' && stack ? stack : undefined
 }
 
 /** Actions from one source (a crate, the group's own list, bootstrap), named in their errors. */
@@ -62,7 +72,14 @@ async function planNode(session: NodeSession, phase: string, options: EngineOpti
   for (const use of group.crates) {
     const crate = options.crates.get(use.name)
     if (!crate) throw new PhaseError(`crate "${use.name}" was not resolved`)
-    if (!(await options.runner.hasPhase(crate, phase))) continue
+    let defined: boolean
+    try {
+      defined = await options.runner.hasPhase(crate, phase)
+    } catch (error) {
+      // Loading the crate failed: its message names the crate and the key at fault.
+      throw new PhaseError(oneLine(errorMessage(error)), { crateStack: crateStackOf(error) })
+    }
+    if (!defined) continue
     const data: CrateContextData = {
       crate: use.name,
       phase,
@@ -82,11 +99,13 @@ async function planNode(session: NodeSession, phase: string, options: EngineOpti
     try {
       output = await options.runner.runPhase(crate, data)
     } catch (error) {
-      const e = error as Error
       const where = `crate "${use.name}", phase ${phase}, node ${node.name}`
-      // The pod runner names crate, phase and node itself; say them once.
-      const message = e.message.startsWith(where) ? e.message : `${where}: ${e.message}`
-      throw new PhaseError(`${message}${e.stack ? `\n${indent(e.stack)}` : ''}`)
+      // One line: the pod runner names crate, phase and node itself (say them once); Forklift's own stack
+      // is no help to the crate's author, its own frames travel beside the message.
+      const said = oneLine(errorMessage(error))
+      throw new PhaseError(said.startsWith(where) ? said : `${where}: ${said}`, {
+        crateStack: crateStackOf(error),
+      })
     }
     if (Object.keys(output.published).length > 0) {
       // A node listed in several groups publishes for each of them, whichever group's run it is.
@@ -143,12 +162,6 @@ async function planNode(session: NodeSession, phase: string, options: EngineOpti
   return prepared
 }
 
-const indent = (text: string) =>
-  text
-    .split('\n')
-    .map((l) => `    ${l}`)
-    .join('\n')
-
 function countResults(results: ActionResult[]): NodePhaseResult['counts'] {
   const counts = { ok: 0, changed: 0, failed: 0, skipped: 0 }
   // A dry run's `after` would change too.
@@ -194,7 +207,8 @@ export async function runNodePhase(
   try {
     actions = await planNode(session, phase, options, shared)
   } catch (error) {
-    return finish('failed', [], { message: errorMessage(error) })
+    const stack = crateStackOf(error)
+    return finish('failed', [], { message: errorMessage(error), ...(stack ? { stack } : {}) })
   }
   if (actions.length === 0) return finish('ok', [])
 

@@ -37,7 +37,14 @@ export interface NodePhaseResult {
   actions: ActionResult[]
   counts: { ok: number; changed: number; failed: number; skipped: number }
   durationMs: number
-  error?: { message: string; action?: number; exitCode?: number; stderr?: string }
+  error?: {
+    message: string
+    action?: number
+    exitCode?: number
+    stderr?: string
+    /** Where a crate's code threw: the frames of the crate's own files, one per line (`at fn (file:///…)`). */
+    stack?: string
+  }
 }
 
 /** The whole run, as the JSON report prints it. */

@@ -1,3 +1,5 @@
+import { oneLine } from '../text/values.js'
+
 /** What an error thrown inside a pod looks like once it has crossed the boundary as data. */
 export interface RemoteErrorData {
   name: string
@@ -23,6 +25,20 @@ export class PodError extends Error {
     // The useful frames are the pod's: show them instead of the host's IPC plumbing.
     this.stack = this.podStack
   }
+}
+
+/**
+ * What code in a pod threw, on one line: `TypeError: …`, a plain Error's message alone (no doubled
+ * `Error: Error:` once a caller adds its own prefix), then its code and where it was thrown, if known.
+ */
+export function remoteSummary(error: PodError, where?: string): string {
+  const name = error.remoteName === 'Error' ? '' : `${oneLine(error.remoteName)}: `
+  const message = oneLine(error.message)
+  const notes = [
+    error.code && !message.includes(error.code) ? error.code : undefined,
+    where ? `at ${where}` : undefined,
+  ].filter(Boolean)
+  return `${name}${message}${notes.length ? ` (${notes.join(', ')})` : ''}`
 }
 
 /** A call ran past the pod's wall-clock limit; the pod was stopped. */

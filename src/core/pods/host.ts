@@ -5,6 +5,7 @@ import { createRequire } from 'node:module'
 import { Socket } from 'node:net'
 import { isAbsolute, resolve, sep } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { inspect } from 'node:util'
 import type { CrateContext, CrateContextData, CrateDefinition } from '../crates/types.js'
 import { CHANNEL_FD, encodeFrame, FrameReader } from './channel.js'
 import type { RemoteErrorData } from './errors.js'
@@ -136,18 +137,57 @@ async function callExport(module: string, name: string, args: unknown[]): Promis
   return (target as (...a: unknown[]) => unknown).apply(owner, args)
 }
 
-const crates = new Map<string, Promise<CrateDefinition>>()
+/** A crate as loaded: its phase functions and defaults read once, so later reads cannot change them. */
+interface LoadedCrate {
+  phases: Map<string, (ctx: CrateContext) => unknown>
+  defaults: Record<string, unknown>
+}
 
-function loadCrate(crate: string, entry: string): Promise<CrateDefinition> {
+const crates = new Map<string, Promise<LoadedCrate>>()
+
+/** What a value is, for messages: `a string ("nope")`, `an array`, `null`. */
+function kindOf(value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  if (typeof value === 'string') return `a string (${shown(value)})`
+  if (typeof value === 'object') return 'an object that is not a plain one'
+  return `${/^[aeiou]/.test(typeof value) ? 'an' : 'a'} ${typeof value} (${shown(value)})`
+}
+
+const isPlain = (value: unknown): value is Record<string, unknown> => {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false
+  const proto = Object.getPrototypeOf(value)
+  return proto === Object.prototype || proto === null
+}
+
+/** Check a crate module's default export once, naming the key that is wrong. */
+function checkCrate(crate: string, entry: string, module: { default?: CrateDefinition }): LoadedCrate {
+  const fail = (what: string) => namedError('CrateError', `crate "${crate}": ${what} (in ${entry})`)
+  const definition = module.default as unknown
+  const isMap = (value: unknown): value is Record<string, unknown> =>
+    value !== null && typeof value === 'object' && !Array.isArray(value)
+  if (!isMap(definition) || !isMap(definition.phases)) {
+    throw fail('the module must export default { phases: { … } }')
+  }
+  const phases = new Map<string, (ctx: CrateContext) => unknown>()
+  for (const name of Object.keys(definition.phases)) {
+    const phase = definition.phases[name]
+    if (typeof phase !== 'function') throw fail(`phases.${name} is ${kindOf(phase)}, not a function`)
+    phases.set(name, phase as (ctx: CrateContext) => unknown)
+  }
+  const defaults = definition.defaults
+  if (defaults !== undefined && !isPlain(defaults)) {
+    throw fail(`defaults is ${kindOf(defaults)}, not a map of settings`)
+  }
+  return { phases, defaults: defaults ?? {} }
+}
+
+function loadCrate(crate: string, entry: string): Promise<LoadedCrate> {
   let loading = crates.get(entry)
   if (!loading) {
-    loading = import(pathToFileURL(toView(entry)).href).then((module: { default?: CrateDefinition }) => {
-      const definition = module.default
-      if (!definition || typeof definition !== 'object' || typeof definition.phases !== 'object') {
-        throw namedError('CrateError', `crate "${crate}": ${entry} must export default { phases: { … } }`)
-      }
-      return definition
-    })
+    loading = import(pathToFileURL(toView(entry)).href).then((module: { default?: CrateDefinition }) =>
+      checkCrate(crate, entry, module),
+    )
     crates.set(entry, loading)
   }
   return loading
@@ -156,21 +196,18 @@ function loadCrate(crate: string, entry: string): Promise<CrateDefinition> {
 let makeContext: Promise<MakeContext> | undefined
 
 async function runCrate(crate: string, entry: string, data: CrateContextData) {
-  const definition = await loadCrate(crate, entry)
-  const phase = Object.hasOwn(definition.phases, data.phase) ? definition.phases[data.phase] : undefined
-  if (typeof phase !== 'function') return { actions: [], published: {}, defaults: definition.defaults ?? {} }
+  const loaded = await loadCrate(crate, entry)
+  const phase = loaded.phases.get(data.phase)
+  if (!phase) return { actions: [], published: {}, defaults: loaded.defaults }
   makeContext ??= import(config.context).then((m: { makeCrateContext: MakeContext }) => m.makeCrateContext)
   // No prototype: a facility named `__proto__` is a key like any other.
   const published = Object.create(null) as Record<string, unknown>
-  const settings = { ...(definition.defaults ?? {}), ...data.settings }
+  const settings = { ...loaded.defaults, ...data.settings }
   const actions = await phase((await makeContext)({ ...data, settings }, published))
   if (!Array.isArray(actions)) {
-    throw namedError(
-      'CrateError',
-      `crate "${crate}" phase ${data.phase} returned ${typeof actions}, not a list of actions`,
-    )
+    throw namedError('CrateError', `the phase returned ${shown(actions)}, not a list of actions`)
   }
-  return { actions, published, defaults: definition.defaults ?? {} }
+  return { actions, published, defaults: loaded.defaults }
 }
 
 async function handle(request: HostRequest): Promise<unknown> {
@@ -182,10 +219,8 @@ async function handle(request: HostRequest): Promise<unknown> {
     case 'require':
       await importModule(request.module)
       return undefined
-    case 'crate-phases': {
-      const { phases } = await loadCrate(request.crate, request.entry)
-      return Object.keys(phases).filter((name) => typeof phases[name] === 'function')
-    }
+    case 'crate-phases':
+      return [...(await loadCrate(request.crate, request.entry)).phases.keys()]
     case 'crate-run':
       return runCrate(request.crate, request.entry, request.data)
   }
@@ -199,18 +234,47 @@ function unsendable(request: HostRequest, value: unknown): string | undefined {
     unsendableReason(output.actions, 'actions') ??
     unsendableReason(output.published, 'published') ??
     unsendableReason((output as { defaults?: unknown }).defaults, 'defaults')
-  return reason && `crate "${request.crate}" phase ${request.data.phase}: ${reason}`
+  // Forklift names the crate, the phase and the node.
+  return reason
 }
 
-function errorData(error: unknown): RemoteErrorData {
-  if (error instanceof Error || (error !== null && typeof error === 'object' && 'message' in error)) {
-    const e = error as Error & { code?: unknown }
-    const data: RemoteErrorData = { name: String(e.name ?? 'Error'), message: toReal(String(e.message)) }
-    if (typeof e.stack === 'string') data.stack = toReal(cleanStack(e.stack))
-    if (typeof e.code === 'string') data.code = e.code
-    return data
+/**
+ * Any value as one short line, as Node shows it (`{}`, `null`, `[ 1, 2 ]`), never running the
+ * value's own code (no getters, no custom inspect, proxies shown as such).
+ */
+function shown(value: unknown): string {
+  try {
+    const text = inspect(value, {
+      depth: 2,
+      breakLength: Number.POSITIVE_INFINITY,
+      maxArrayLength: 10,
+      maxStringLength: 200,
+      customInspect: false,
+      getters: false,
+      showProxy: true,
+    }).replace(/\s*\n\s*/g, ' ')
+    return text.length > 300 ? `${text.slice(0, 299)}…` : text
+  } catch {
+    return 'a value that cannot be shown'
   }
-  return { name: 'Error', message: `the pod's code threw a non-error value: ${String(error)}` }
+}
+
+/** An error as data: name, message, stack and code; a thrown value that is no error as what it is. */
+function errorData(error: unknown): RemoteErrorData {
+  try {
+    if (error instanceof Error || (error !== null && typeof error === 'object' && 'message' in error)) {
+      const e = error as Error & { code?: unknown }
+      const name = typeof e.name === 'string' && e.name ? e.name : 'Error'
+      const data: RemoteErrorData = { name, message: toReal(String(e.message)) }
+      if (typeof e.stack === 'string') data.stack = toReal(cleanStack(e.stack))
+      if (typeof e.code === 'string') data.code = e.code
+      return data
+    }
+  } catch {
+    // A getter that throws, a proxy: shown below as the value it is.
+  }
+  // A string reads as a message; anything else is shown as Node would show it, null and undefined named.
+  return { name: 'Error', message: typeof error === 'string' ? toReal(error) : `threw ${shown(error)}` }
 }
 
 const channel = new Socket({ fd: CHANNEL_FD, readable: true, writable: true })

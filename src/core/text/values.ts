@@ -42,3 +42,6 @@ export function formatPath(path: readonly PropertyKey[]): string {
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value)
 }
+
+/** Text on one line: line breaks and the blanks around them become one space. */
+export const oneLine = (text: string) => text.trim().replace(/\s*[\r\n]+\s*/g, ' ')

@@ -78,6 +78,36 @@ describe('forklift pod', () => {
     assert.match(missing.stderr, /dependency "\.\/no-such-folder": .* does not exist/)
   })
 
+  it('a failure reads as a crate failure does: no doubled "Error: Error:", thrown values shown', async () => {
+    await writeFile(
+      join(root, 'lib', 'bad.mjs'),
+      "export function f() {\n  throw new RangeError('no room')\n}\n",
+    )
+    const cases: [string[], string][] = [
+      [['eval', 'throw {}'], 'Error: threw {}'],
+      [['eval', 'throw { code: 3 }'], 'Error: threw { code: 3 }'],
+      [['eval', 'throw null'], 'Error: threw null'],
+      [['eval', 'throw undefined'], 'Error: threw undefined'],
+      [['eval', "throw 'the disk is full'"], 'Error: the disk is full'],
+      [['eval', "throw new Error('boom')"], 'Error: boom (at pod-eval:1:7)'],
+      [['eval', "throw new Error('two\\nlines')"], 'Error: two lines (at pod-eval:1:7)'],
+      [
+        ['eval', 'require("node:fs").readFileSync("/etc/shadow")'],
+        'Error: Access to this API has been restricted (ERR_ACCESS_DENIED, at pod-eval:1:20)',
+      ],
+      [['eval', 'process.exit(7)'], 'Error: the pod exited with code 7'],
+      [
+        ['call', '--path', 'lib', './bad.mjs#f'],
+        `Error: RangeError: no room (at file://${join(root, 'lib', 'bad.mjs')}:2:9)`,
+      ],
+    ]
+    for (const [args, line] of cases) {
+      const result = await pod(...args)
+      assert.equal(result.code, 2, args.join(' '))
+      assert.equal(result.stderr, `${line}\n`, args.join(' '))
+    }
+  })
+
   it('ls lists the cached sets; prune removes them', async () => {
     const listed = await pod('ls')
     assert.equal(listed.code, 0, listed.stderr)

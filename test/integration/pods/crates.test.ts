@@ -165,7 +165,7 @@ describe('a crate that fails', () => {
   it('may only return data', async () => {
     await assert.rejects(
       runner.runPhase(broken, context('broken', 'returns-a-function', 'web-1')),
-      /crate "broken" phase returns-a-function: actions\[0\]\.script is a function; only data crosses a pod boundary/,
+      /^PodCrateError: crate "broken", phase returns-a-function, node web-1: actions\[0\]\.script is a function; only data crosses a pod boundary/,
     )
   })
 
@@ -175,7 +175,7 @@ describe('a crate that fails', () => {
       assert.ok(error instanceof CrateError)
       assert.equal(
         error.message,
-        `crate "not-a-crate": ${notACrate.entry} must export default { phases: { … } }`,
+        `crate "not-a-crate": the module must export default { phases: { … } } (in ${notACrate.entry})`,
       )
       return true
     })
