@@ -46,6 +46,26 @@ test('sudo for a non-root login', async (t) => {
     await connection.close()
   })
 
+  await t.test(
+    'an aborted script run through sudo gets SIGTERM (its trap runs as root), then nothing is left',
+    async () => {
+      const connection = await connectSsh(deploy, options)
+      const abort = new AbortController()
+      const running = connection.run(
+        "trap 'id -un > /root/trapped; exit 129' TERM; touch /root/started; sleep 37",
+        { sudo: true, signal: abort.signal },
+      )
+      for (let i = 0; i < 400 && (await node.exec('test -e /root/started')).code !== 0; i++)
+        await new Promise((r) => setTimeout(r, 50))
+      abort.abort()
+      await assert.rejects(running, (e: unknown) => e instanceof TransportError && e.kind === 'aborted')
+      await connection.close()
+      assert.equal((await node.exec('cat /root/trapped')).stdout, 'root\n')
+      const left = await node.exec("ps -eo args | grep -c '^sleep 37' || true")
+      assert.equal(left.stdout.trim(), '0', 'the script’s sleep is left on the node')
+    },
+  )
+
   await t.test('says clearly when sudo wants a password', async () => {
     await node.exec("echo 'deploy ALL=(ALL) ALL' > /etc/sudoers.d/deploy")
     const connection = await connectSsh(deploy, options)
