@@ -12,8 +12,9 @@ export function asksForJson(argv: readonly string[]): boolean {
  * The base of every Forklift command: its one `catch` turns any error into the output and exit status
  * of the command (0 ok, 1 a node failed or the run stopped, 2 a usage or config mistake). Under
  * `--json` the error is one JSON object on stdout, `{"error": {"message", "code", "exitCode"}}`, unless
- * the command had printed its own JSON document: stdout holds one document, so the error goes to stderr.
- * Otherwise it is one `Error: …` line on stderr, with a stack only for an unexpected error under DEBUG.
+ * the command had printed its own JSON document (stdout holds one document). Either way it is also one
+ * `Error: …` line on stderr, for whoever watches the terminal, with a stack only for an unexpected
+ * error under DEBUG.
  */
 export abstract class ForkliftCommand extends Command {
   /**
@@ -45,11 +46,10 @@ export abstract class ForkliftCommand extends Command {
     if (this.jsonWanted() && !this.jsonPrinted) {
       const lines = (this.constructor as typeof ForkliftCommand).jsonLines
       process.stdout.write(`${JSON.stringify(failureJson(failure), null, lines ? undefined : 2)}\n`)
-    } else {
-      process.stderr.write(failureText(failure))
-      if (failure.code === 'UNEXPECTED' && process.env.DEBUG && error instanceof Error && error.stack)
-        process.stderr.write(`${error.stack}\n`)
     }
+    process.stderr.write(failureText(failure))
+    if (failure.code === 'UNEXPECTED' && process.env.DEBUG && error instanceof Error && error.stack)
+      process.stderr.write(`${error.stack}\n`)
     throw new Errors.ExitError(failure.exitCode)
   }
 }

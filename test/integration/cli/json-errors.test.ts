@@ -7,8 +7,8 @@ import { type CliResult, runCli } from '../../support/cli.js'
 
 // Every command that prints JSON reports any error, under --json, as one JSON object on stdout
 // ({"error": {"message", "code", "exitCode"}}, plus "hint" when there is one) and nothing else there,
-// with the exit status it has without --json; without --json the error is one `Error:` line on stderr
-// and no stack. Config, usage, provider (ProviderError and a plain Error from a plugin), crate and pod
+// with the exit status it has without --json; the `Error:` line it shows without --json is on stderr
+// either way, with no stack. Config, usage, provider (ProviderError and a plain Error from a plugin), crate and pod
 // errors, and oclif's own parse errors.
 
 interface Expected {
@@ -45,6 +45,8 @@ function assertJsonError(result: CliResult, expected: Expected, what: string): v
   if (expected.hint !== undefined) assert.equal(parsed.error.hint, expected.hint, context)
   if (typeof expected.message === 'string') assert.equal(parsed.error.message, expected.message, context)
   else assert.match(parsed.error.message as string, expected.message, context)
+  // The terminal still shows it: the same line as without --json, on stderr.
+  assert.ok(result.stderr.includes(`Error: ${parsed.error.message}\n`), context)
   assert.doesNotMatch(result.stderr, STACK, context)
 }
 

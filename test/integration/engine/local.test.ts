@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import type { RunResult } from '../../../src/core/model/results.js'
-import { runCli } from '../../support/cli.js'
+import { jsonError, runCli } from '../../support/cli.js'
 
 // The engine end to end through the real CLI, with the local provider's folder nodes: no root, no SSH.
 
@@ -194,7 +194,7 @@ describe('converge and lift with the local provider', () => {
       typo.stderr,
       /unknown phase "configrue" \(did you mean "configure"\?\): no group or crate of web defines it; phases: bootstrap, settings, configure\n/,
     )
-    assert.equal(typo.stdout, '')
+    assert.equal(jsonError(typo).code, 'USAGE')
     const other = await runCli(['converge', 'web', '--phase', 'deploy', '--phase', 'configure'], { cwd: dir })
     assert.equal(other.code, 2)
     assert.match(other.stderr, /unknown phase "deploy": no group or crate of web defines it/)

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import fc from 'fast-check'
-import { runCli } from '../../support/cli.js'
+import { jsonError, runCli } from '../../support/cli.js'
 import { requireSshd, startSshNodes, type TestNodes } from '../../support/nodes.js'
 
 // Generated secrets of every shape (quotes, backslashes, newlines, shell and URL characters, UTF-8,
@@ -232,7 +232,7 @@ groups:
         env: { ...env, FORKLIFT_TEST_TOKEN: secret },
       })
       assert.equal(result.code, 2, result.stdout + result.stderr)
-      assert.equal(result.stdout, '')
+      assert.equal(jsonError(result).code, 'CONFIG')
       assert.match(
         result.stderr,
         /environment\.token: \$\{env:FORKLIFT_TEST_TOKEN\} is \d characters? long; secrets must have at least 4/,
