@@ -66,3 +66,67 @@ export function boxFor(image: NodeSpec['image'], provider: string, architecture:
 export function knownImages(): string[] {
   return Object.entries(KNOWN).flatMap(([os, versions]) => Object.keys(versions).map((v) => `${os} ${v}`))
 }
+
+/** A version's segments as RubyGems reads them: numbers, and letters that mark a prerelease. */
+function segments(version: string): (number | string)[] {
+  return (version.match(/[0-9]+|[a-z]+/gi) ?? []).map((s) => (/^\d/.test(s) ? Number(s) : s))
+}
+
+/** Compare two versions as RubyGems' Gem::Version does (trailing zeros ignored, prereleases first). */
+export function compareVersions(a: string, b: string): number {
+  const x = segments(a)
+  const y = segments(b)
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    const p = x[i] ?? 0
+    const q = y[i] ?? 0
+    if (p === q) continue
+    if (typeof p === 'number' && typeof q === 'number') return p < q ? -1 : 1
+    if (typeof p === 'string' && typeof q === 'string') return p < q ? -1 : 1
+    return typeof p === 'string' ? -1 : 1
+  }
+  return 0
+}
+
+/** `~> 1.2.3` allows up to, not including, 1.3 (RubyGems' bump: drop the last segment, raise the one before). */
+function bump(version: string): string {
+  const numbers: number[] = []
+  for (const s of segments(version)) {
+    if (typeof s !== 'number') break
+    numbers.push(s)
+  }
+  if (numbers.length > 1) numbers.pop()
+  numbers[numbers.length - 1] = (numbers.at(-1) ?? 0) + 1
+  return numbers.join('.')
+}
+
+const CONSTRAINT = /^\s*(=|!=|>=|<=|>|<|~>)?\s*([0-9][0-9A-Za-z.]*)\s*$/
+
+/**
+ * Whether a box version meets a constraint such as `">= 12.20240101, < 13"`, read as Vagrant reads
+ * `box_version` (RubyGems' Gem::Requirement); undefined when the constraint is not of that form.
+ */
+export function versionSatisfies(version: string, constraint: string): boolean | undefined {
+  let result = true
+  for (const part of constraint.split(',')) {
+    const match = CONSTRAINT.exec(part)
+    if (!match) return undefined
+    const [, op = '=', wanted = ''] = match
+    const c = compareVersions(version, wanted)
+    const ok =
+      op === '='
+        ? c === 0
+        : op === '!='
+          ? c !== 0
+          : op === '>'
+            ? c > 0
+            : op === '<'
+              ? c < 0
+              : op === '>='
+                ? c >= 0
+                : op === '<='
+                  ? c <= 0
+                  : c >= 0 && compareVersions(version, bump(wanted)) < 0
+    result &&= ok
+  }
+  return result
+}

@@ -15,6 +15,7 @@ import {
 } from '../../core/providers/types.js'
 import { allocate, parseRange, rangeAddresses, rangePorts } from './addresses.js'
 import { withAllocationLock } from './allocation-lock.js'
+import { versionSatisfies } from './boxes.js'
 import { oneLine, ProviderError, VagrantCommandError } from './errors.js'
 import { canListen, isHostAddress } from './host-check.js'
 import {
@@ -351,28 +352,45 @@ export function createVagrantProvider(context: ProviderContext, settings: Vagran
     return !box || /^(https?|file):/.test(box) ? undefined : box
   }
 
-  /** Whether Vagrant has the box for this provider (`vagrant box list`, run in `dir`). */
+  /**
+   * Whether Vagrant has the box for this provider (`vagrant box list`, run in `dir`), in a version
+   * `box-version` allows, as Vagrant's own `up` would decide.
+   */
   async function haveBox(box: string, dir: string, signal: AbortSignal): Promise<boolean> {
     const listed = await run(dir, ['box', 'list'], { signal })
     if (listed.code !== 0) throw failure('box list', box, listed)
-    return boxList(listed.records).some((b) => b.name === box && b.provider === settings.provider)
+    const constraint = settings['box-version']
+    return boxList(listed.records).some(
+      (b) =>
+        b.name === box &&
+        b.provider === settings.provider &&
+        (!constraint || !b.version || versionSatisfies(b.version, constraint) !== false),
+    )
   }
+
+  /** The box as the log and errors name it: with its provider and version constraint. */
+  const boxWanted = (box: string) =>
+    `${box} for ${settings.provider}${settings['box-version'] ? ` (box-version ${settings['box-version']})` : ''}`
 
   /**
    * Add the group's box once, before any machine is brought up: parallel `up`s would each download
-   * it, racing to write the same box folder. Boxes of all groups are added one at a time.
+   * it, racing to write the same box folder. Boxes of all groups are added one at a time. A box is
+   * there when `vagrant box list` has it for the provider in a version `box-version` allows, as
+   * Vagrant's own `up` would decide.
    */
   async function addBox(group: GroupSpec, dir: string, signal: AbortSignal): Promise<void> {
     const box = namedBox(group)
     if (!box) return
     await boxes(async () => {
       if (await haveBox(box, dir, signal)) return
-      context.log(`${group.name}: adding box ${box} for ${settings.provider}`)
+      context.log(`${group.name}: adding box ${boxWanted(box)}`)
       const args = ['box', 'add', box, `--provider=${settings.provider}`]
       if (settings['box-version']) args.push(`--box-version=${settings['box-version']}`)
       if (settings['box-architecture']) args.push(`--architecture=${settings['box-architecture']}`)
       const added = await run(dir, args, { signal, onRecord: progress(group.name) })
-      if (added.code !== 0) throw failure('box add', box, added)
+      // Already there in the version the catalogue offers: nothing to add.
+      if (added.code !== 0 && errorExit(added.records)?.kind !== 'Vagrant::Errors::BoxAlreadyExists')
+        throw failure('box add', boxWanted(box), added)
     })
   }
 
@@ -386,8 +404,7 @@ export function createVagrantProvider(context: ProviderContext, settings: Vagran
     const dir = await mkdtemp(join(tmpdir(), 'forklift-vagrant-'))
     try {
       if (box) {
-        if (!(await haveBox(box, dir, signal)))
-          context.log(`${group.name}: would add box ${box} for ${settings.provider}`)
+        if (!(await haveBox(box, dir, signal))) context.log(`${group.name}: would add box ${boxWanted(box)}`)
       } else {
         const listed = await run(dir, ['box', 'list'], { signal })
         if (listed.code !== 0) throw failure('box list', group.name, listed)

@@ -76,7 +76,9 @@ export function machineSpec(
   const { image, hardware, network } = group.node
   const docker = provider === 'docker' ? settings.docker : undefined
   const architecture = settings['box-architecture'] ?? hostArchitecture()
-  const box = docker ? undefined : boxFor(image, provider, architecture)
+  // Docker machines run docker.image; a box is used only when named (a docker box: metadata and a
+  // Vagrantfile of provider settings), never from the table of VM boxes.
+  const box = docker ? image.box : boxFor(image, provider, architecture)
   if (!docker && !box) {
     const what = image.os ? `os ${image.os}${image.version ? ` version ${image.version}` : ''}` : 'no os'
     const known =
