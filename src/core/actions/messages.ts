@@ -75,8 +75,12 @@ const reasons: Record<string, (action: Action, exit: number) => string> = {
   argurl: () =>
     'the node has no curl and its wget (busybox) reads URLs only from its command line, where any user could see this one’s credentials or query: install curl',
   fetch: () => 'download failed',
+  noparent: (a) => {
+    const path = field(a, 'path')
+    const folder = path ? path.slice(0, path.lastIndexOf('/')) || '/' : "the file's"
+    return `the folder ${folder} does not exist: create it first (a directory action before this one)`
+  },
   nosha: () => 'sha256sum is not installed on the node',
-  checksum: (a) => `sha256 is not ${field(a, 'sha256')}; the old file was left alone`,
   edit: () => 'could not edit the file',
   nopm: () => 'no supported package manager on the node (apt, dnf, yum, apk)',
   refresh: () => 'refreshing the package index failed',
@@ -118,7 +122,10 @@ export function describeOutcome(
     return 'state' in action && action.state === 'absent' ? 'already absent' : 'up to date'
   }
   let text: string
+  const checksum = /^checksum:([0-9a-f]{64})$/.exec(reason ?? '')
   if (reason?.startsWith('run:')) text = `${reason.slice(4)} failed`
+  else if (checksum)
+    text = `the download's sha256 is ${checksum[1]}, not ${field(action, 'sha256')}; the old file was left alone`
   else
     text = reason && reasons[reason] ? reasons[reason](action, exit) : `failed${reason ? ` (${reason})` : ''}`
   if (exit !== 0 && reason !== 'exit') text += ` (exit ${exit})`

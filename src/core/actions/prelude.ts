@@ -90,14 +90,16 @@ if command -v sha256sum >/dev/null 2>&1; then _same(){ _h=$(sha256sum <"$P") && 
 else _same(){ c | cmp -s - "$P"; }; fi`,
   },
 
-  // _tmp makes the temp file _t beside P with mktemp (new, 0600, never a planted name or symlink).
+  // _tmp makes the temp file _t beside P with mktemp (new, 0600, never a planted name or symlink);
+  // a missing folder is said as such (noparent), not as mktemp's own words.
   // _mv moves it over P (rename: a symlink at P is replaced, never followed): owner, group and mode
   // from OW GR MO or the old file, the old file kept as P.forklift-backup (a hard link, else a copy
   // made the same way) when B is set, validated by visudo when V is set.
   mv: {
     code: sh`
 _um=$(umask); _dm=$(printf '%o' $((0666 & ~0$_um)))
-_tmp(){ _t=$(mktemp "$\{P%/*}/.forklift.XXXXXX") || { _r=$?; _t=; _f write "$_r"; return 1; }; }
+_tmp(){ [ -d "$\{P%/*}/" ] || { _t=; _f noparent; return 1; }
+_t=$(mktemp "$\{P%/*}/.forklift.XXXXXX") || { _r=$?; _t=; _f write "$_r"; return 1; }; }
 _mv(){
 if [ -n "$V" ] && command -v visudo >/dev/null 2>&1 && ! visudo -cf "$_t" >&2; then rm -f "$_t"; _f visudo; return 1; fi
 [ -z "$_e" ] || chown "$_su:$_sg" "$_t" 2>/dev/null
@@ -149,7 +151,7 @@ wget -q -O "$_t" "$UR"; _r=$?; fi
 [ -n "$_r" ] || { rm -f "$_t"; _f nofetch; return 1; }
 [ "$_r" = 0 ] || { rm -f "$_t"; _f fetch "$_r"; return 1; }
 _h=$(sha256sum <"$_t"); _h=$\{_h%% *}
-[ "$_h" = "$H" ] || { echo "the download's sha256 is $_h" >&2; rm -f "$_t"; _f checksum; return 1; }
+[ "$_h" = "$H" ] || { rm -f "$_t"; _f "checksum:$_h"; return 1; }
 _mv; }`,
   },
 

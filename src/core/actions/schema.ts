@@ -197,12 +197,13 @@ const remoteFile = <C extends Content>(content: C) =>
       }
     })
 
-const lineAction = z
+/** A line action; `line` may be left out only when absent with `match` (jsonSchema says so too). */
+export const lineAction = z
   .object({
     ...base,
     type: z.literal('line'),
     path: absolute(),
-    line: line(),
+    line: line().optional().describe('The line; not needed with state absent and `match`'),
     match: line()
       .min(1)
       .optional()
@@ -213,6 +214,12 @@ const lineAction = z
   })
   .strict()
   .superRefine((a, ctx) => {
+    if (a.line === undefined && (a.state !== 'absent' || a.match === undefined))
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        message: `missing required key \`line\` (expected a string${a.state === 'absent' ? '; with state absent, `match` may stand for it' : ''})`,
+      })
     if (a.match === undefined) return
     let regex: PortableRegex
     try {
@@ -227,7 +234,11 @@ const lineAction = z
       return
     }
     // A line its own match does not select would replace the next matching line on every run.
-    if (a.state !== 'absent' && !regex.bytes.test(Buffer.from(a.line, 'utf8').toString('latin1')))
+    if (
+      a.state !== 'absent' &&
+      a.line !== undefined &&
+      !regex.bytes.test(Buffer.from(a.line, 'utf8').toString('latin1'))
+    )
       ctx.addIssue({
         code: 'custom',
         path: ['match'],

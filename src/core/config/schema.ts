@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { actionSchema, authorizedKey, login } from '../actions/schema.js'
+import { actionSchema, authorizedKey, lineAction, login } from '../actions/schema.js'
 import { expecting } from '../text/schema-issues.js'
 import { describeValue } from '../text/values.js'
 
@@ -231,6 +231,14 @@ export function jsonSchema(providers: ProviderSchemaInput[] = []): JsonObject {
     target: 'draft-2020-12',
     io: 'input',
     unrepresentable: 'any',
+    override: ({ zodSchema, jsonSchema }) => {
+      // What the line action's refinement checks: `line`, unless absent with `match`.
+      if (zodSchema === lineAction)
+        jsonSchema.anyOf = [
+          { required: ['line'] },
+          { required: ['state', 'match'], properties: { state: { const: 'absent' } } },
+        ]
+    },
   }) as JsonObject
   root.title = 'forklift.yaml'
   root.patternProperties = { '^x-': { description: 'Free for YAML anchors; ignored' } }

@@ -1,26 +1,29 @@
-import { readFile } from 'node:fs/promises'
 import { APK_PROXY_FILE } from '../actions/prelude.js'
 import type { Action } from '../actions/types.js'
 import { readPath } from '../crates/context.js'
 import type { GroupSpec } from '../model/group.js'
 import type { Facts, Node } from '../model/node.js'
 import { localPath } from '../paths.js'
+import { publicKeyOf } from '../transport/public-key.js'
 
 /** Where a node records that it was bootstrapped: on the node itself, never in local state. */
 export function bootstrapMarker(node: Node): string {
   return `${node.stateDir ?? '/var/lib/forklift'}/bootstrapped`
 }
 
-/** The admin login's public key: given inline, or the `.pub` beside the identity file. */
+/** The admin login's public key, when bootstrap creates an admin: given inline, else the identity file's (its `.pub`, or derived). */
 export async function adminPublicKey(group: GroupSpec, projectDir: string): Promise<string | undefined> {
   const login = group.node.login
+  // Only an admin that bootstrap creates needs the key; without one, no file is read.
+  if (!login.user || login.user === 'root') return undefined
   if (login['public-key']) return login['public-key'].trim()
   if (!login['identity-file']) return undefined
-  const file = `${localPath(projectDir, login['identity-file'])}.pub`
   try {
-    return (await readFile(file, 'utf8')).trim()
-  } catch {
-    throw new Error(`groups.${group.name}.login.identity-file: no public key at ${file} for the admin user`)
+    return await publicKeyOf(localPath(projectDir, login['identity-file']))
+  } catch (error) {
+    throw new Error(
+      `groups.${group.name}.login.identity-file: no public key for the admin user ${login.user}: ${(error as Error).message}`,
+    )
   }
 }
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { confineToFolder } from '../actions/confine.js'
-import { actionClock } from '../actions/protocol.js'
+import { actionClock, readScriptOutput } from '../actions/protocol.js'
 import { compilePhaseScript, describeAction, parsePhaseOutput, prepareActions } from '../actions/script.js'
 import type { Action } from '../actions/types.js'
 import type { CrateContextData, PublishedData } from '../crates/types.js'
@@ -215,6 +215,7 @@ export async function runNodePhase(
   const nonce = randomBytes(8).toString('hex')
   const clock = actionClock(nonce)
   let results: ActionResult[]
+  let scriptStdout = ''
   try {
     const script = compilePhaseScript(actions, { facts: session.facts!, dryRun: options.dryRun, nonce })
     const output = await session.connection!.run(script, {
@@ -223,6 +224,7 @@ export async function runNodePhase(
       onStdout: clock.push,
     })
     results = parsePhaseOutput(output.stdout, output.stderr, output.code, actions, nonce, clock.durations())
+    scriptStdout = output.stdout
   } catch (error) {
     if (options.abort.aborted) {
       const skipped = actions.map((a, index) => skippedResult(a, index, 'interrupted'))
@@ -244,13 +246,25 @@ export async function runNodePhase(
       message: `${failed.summary}: ${failed.message}`,
       action: failed.index,
       ...(failed.exitCode !== undefined ? { exitCode: failed.exitCode } : {}),
-      ...(failed.output ? { stderr: failed.output } : {}),
+      ...failedStderr(scriptStdout, nonce, failed),
     })
   }
   return finish(
     results.some((r) => r.status === 'changed' || r.status === 'after') ? 'changed' : 'ok',
     results,
   )
+}
+
+/** The failed action's own stderr (the tail the node kept), for the phase's error: `output` has its stdout too. */
+function failedStderr(stdout: string, nonce: string, failed: ActionResult): { stderr?: string } {
+  const report = readScriptOutput(stdout, nonce)
+  // A script that did not start printed only to its stderr, which is the action's output then.
+  const lines = report.started
+    ? (report.actions.get(failed.index)?.stderr ?? [])
+    : failed.output
+      ? [failed.output]
+      : []
+  return lines.length > 0 ? { stderr: lines.join('\n') } : {}
 }
 
 function skippedResult(action: Action, index: number, message: string): ActionResult {

@@ -13,6 +13,7 @@ import type { GroupSpec } from '../../core/model/group.js'
 import type { Node } from '../../core/model/node.js'
 import { localPath } from '../../core/paths.js'
 import type { NodeQuery, Provider, ProviderContext } from '../../core/providers/types.js'
+import { publicKeyOf } from '../../core/transport/public-key.js'
 import { ensureKeyPair, ensureSecurityGroup, groupSecurityGroups, syncRules, unimportable } from './access.js'
 import { labelFailures, type Patience, untilSeen } from './calls.js'
 import { removeGroupResources } from './cleanup.js'
@@ -193,10 +194,11 @@ export function createEc2Provider(context: ProviderContext, settings: Ec2Setting
     const login = group.node.login
     if (login['public-key']) return { key: login['public-key'].trim(), source: 'login.public-key' }
     if (!login['identity-file']) return { source: 'none' }
-    const file = `${resolve(context.projectDir, login['identity-file'])}.pub`
-    return readFile(file, 'utf8').then(
-      (text) => ({ key: text.trim(), source: file }),
-      () => ({ source: file }),
+    const file = resolve(context.projectDir, login['identity-file'])
+    // Its .pub, else derived from the private key (a bare .pem).
+    return publicKeyOf(file).then(
+      (key) => ({ key, source: `the public key of ${file}` }),
+      () => ({ source: `${file}.pub` }),
     )
   }
 

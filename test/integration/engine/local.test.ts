@@ -315,13 +315,13 @@ describe('failures, rolling batches and secrets', () => {
   it('a group that fails before its nodes start reports them skipped; converge makes and removes none', async () => {
     const broken = (await readFile(join(dir, 'forklift.yaml'), 'utf8')).replace(
       '    count: 4\n',
-      '    count: 4\n    login: { identity-file: keys/missing }\n',
+      '    count: 4\n    login: { user: admin, identity-file: keys/missing }\n',
     )
     await writeFile(join(dir, 'broken.yaml'), broken)
     const result = await runCli(['lift', '-c', 'broken.yaml', '--json'], { cwd: dir })
     assert.equal(result.code, 1)
     const group = json(result.stdout).groups[0]!
-    assert.match(group.error ?? '', /no public key at .*keys\/missing\.pub/)
+    assert.match(group.error ?? '', /no public key for the admin user admin: no .*keys\/missing\.pub/)
     assert.deepEqual(group.phases, [])
     for (const node of group.nodes) {
       assert.equal(node.status, 'skipped')
@@ -338,11 +338,24 @@ describe('failures, rolling batches and secrets', () => {
       const failed = json(converge.stdout).groups[0]!
       assert.match(
         failed.error ?? '',
-        /groups\.app\.login\.identity-file: no public key at .*keys\/missing\.pub/,
+        /groups\.app\.login\.identity-file: no public key for the admin user admin: no .*keys\/missing\.pub/,
       )
       assert.deepEqual([failed.created, failed.destroyed], [[], []])
       assert.deepEqual((await readdir(join(dir, 'nodes'))).sort(), before)
     }
+  })
+
+  it('a group without login.user needs no .pub beside its identity file (a bare .pem)', async () => {
+    // Only creating the admin needs a public key; folder nodes log in with none at all.
+    await writeFile(join(dir, 'cloud.pem'), 'not even a key: it is never read\n')
+    const bare = (await readFile(join(dir, 'forklift.yaml'), 'utf8')).replace(
+      '    count: 4\n',
+      '    count: 4\n    login: { identity-file: cloud.pem }\n',
+    )
+    await writeFile(join(dir, 'bare.yaml'), bare)
+    const result = await runCli(['lift', '-c', 'bare.yaml', '--json'], { cwd: dir })
+    assert.equal(result.code, 0, result.stdout + result.stderr)
+    assert.equal(json(result.stdout).groups[0]!.error, undefined)
   })
 
   it('--batch 50% runs two batches of two', async () => {

@@ -142,7 +142,7 @@ for (const shellName of SHELLS) {
       assert.equal(await readFile(join(dir, 'target'), 'utf8'), 'target\n')
     })
 
-    it('a missing parent folder fails with the shell error, and later actions are skipped', async (t) => {
+    it('a missing parent folder fails in one line naming the folder, and later actions are skipped', async (t) => {
       const shell = await shellFor(t, shellName)
       if (!shell) return
       const dir = await tempDir(t)
@@ -154,10 +154,11 @@ for (const shellName of SHELLS) {
         { shell },
       )
       assert.deepEqual(statuses(run), ['failed', 'skipped'])
-      assert.match(
+      assert.equal(
         run.results[0]!.message,
-        /^could not write the file \(exit \d+\): .*(nonexistent|No such file|can't create)/i,
+        `the folder ${join(dir, 'no/such')} does not exist: create it first (a directory action before this one)`,
       )
+      assert.equal(run.results[0]!.output, undefined, 'no shell or mktemp words besides')
       assert.equal(
         run.results[1]!.message,
         'not run: action 0 (file ' + join(dir, 'no/such/file') + ') failed',

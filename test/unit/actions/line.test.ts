@@ -79,9 +79,18 @@ for (const shellName of SHELLS) {
       const dir = await tempDir(t)
       const path = join(dir, 'f')
       await writeFile(path, 'keep\nx=1\nkeep too\nx=2\n')
-      const run = await runPhase([{ type: 'line', path, line: '', match: '^x=', state: 'absent' }], { shell })
+      // With match, absent needs no `line`.
+      const run = await runPhase([{ type: 'line', path, match: '^x=', state: 'absent' }], { shell })
       assert.equal(run.results[0]!.message, 'removed the line')
       assert.equal(await readFile(path, 'utf8'), 'keep\nkeep too\n')
+      await assert.rejects(
+        runPhase([{ type: 'line', path, state: 'absent' }], { shell }),
+        /missing required key `line` \(expected a string; with state absent, `match` may stand for it\)/,
+      )
+      await assert.rejects(
+        runPhase([{ type: 'line', path, match: '^keep' }], { shell }),
+        /missing required key `line` \(expected a string\)/,
+      )
       assert.deepEqual(
         statuses(await runPhase([{ type: 'line', path, line: 'keep', state: 'absent' }], { shell })),
         ['changed'],

@@ -129,8 +129,10 @@ for (const shellName of SHELLS) {
       assert.equal(wrong.results[0]!.status, 'failed')
       assert.equal(
         wrong.results[0]!.message,
-        `sha256 is not ${expected}; the old file was left alone: the download's sha256 is ${sha256('evil\n')}`,
+        `the download's sha256 is ${sha256('evil\n')}, not ${expected}; the old file was left alone`,
       )
+      // Said once: no output repeats it (the failure's stderr lines are printed under it).
+      assert.equal(wrong.results[0]!.output, undefined)
       const missing = await runPhase(
         [{ type: 'remote-file', path, url: server.url('/nope'), sha256: expected }],
         { shell },

@@ -123,8 +123,8 @@ describe('action builders', () => {
   it('are typed from the Action types', () => {
     // Compiled, never run: each line must fail to type-check.
     const typed = (b: ActionBuilders) => [
-      // @ts-expect-error a line action needs its `line`
-      b.line('/etc/hosts'),
+      // @ts-expect-error a line action's `line` is a string
+      b.line('/etc/hosts', { line: 1 }),
       // @ts-expect-error `mdoe` is not a field of a file
       b.file('/etc/motd', { mdoe: '0644' }),
       // @ts-expect-error a package's state is present, absent or latest
