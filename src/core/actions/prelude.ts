@@ -180,6 +180,62 @@ _cur n "$_t"
 _mv; }`,
   },
 
+  // Consecutive `line` actions on one file P, in one awk pass and one rewrite (see line-batch.ts).
+  // $T/ls holds the actions, three lines each: state and whether a match follows (p- pr a- ar),
+  // the match (when r), the line. awk keeps the file as records by id (ids never move: appended
+  // records get new ones) and a count of each text, so a line without match is looked up, not
+  // searched; it applies the actions in order as _lawk would one by one, and writes each one's
+  // markers: `edit a` (appended), `edit r ID` (replaced), `edit d ID…` (removed) before a changed
+  // end. Markers up to the first change's begin go to $T/r1, the rest to $T/r2, so a failed write
+  // reports the actions before it and fails that one. Usage: _lb FIRST LAST J, J the leading absent
+  // actions that a missing file leaves untouched (_line calls no awk for them). The block sets _l0
+  // _l1 to FIRST LAST and _lf to FIRST: a spec that could not be written fails there.
+  lb: {
+    needs: ['cls', 'mv', 'cur'],
+    code: sh`
+_lbawk='BEGIN{F=ENVIRON["LBS"];N=ENVIRON["LBN"]"";k=0
+while((getline s<F)>0){k++;s=s"";st[k]=substr(s,1,1);x="";if(substr(s,2,1)=="r")getline x<F;rx[k]=x"";getline x<F;ln[k]=x""}
+close(F)}
+{n++;t=$0"";rec[n]=t;cnt[t]++}
+END{ex=ENVIRON["LBE"]"";I=ENVIRON["LBI"]+0;O=ENVIRON["LBO"]"";o=ENVIRON["LB1"];R2=ENVIRON["LB2"];FC=ENVIRON["LBC"];CL=ENVIRON["LBL"];fc=-1
+for(j=1;j<=k;j++){i=I+j-1;l=ln[j];r=rx[j];e=""
+if(j>1)print N" begin "i>o
+if(st[j]=="a"){if(ex!=""&&(r!=""||cnt[l]>0))for(y=1;y<=n;y++)if((y in rec)&&((r=="")?(rec[y]==l):(rec[y]~r))){t=rec[y];cnt[t]--;delete rec[y];e=e" "y}
+if(e!="")e="d"e}
+else{f=0;if(r!="")for(y=1;y<=n;y++)if((y in rec)&&(rec[y]~r)){f=y;break}
+if(f){if(rec[f]!=l){t=rec[f];cnt[t]--;rec[f]=l;cnt[l]++;e="r "f}}
+else if(!(cnt[l]>0)){n++;rec[n]=l;cnt[l]++;e="a"}}
+if(e==""){print N" end "i" ok 0 -">o;continue}
+if(fc<0){fc=i;o=R2;print fc>FC}
+print N" edit "e>o;print N" end "i" changed 0 - "(ex==""?"create":"line")>o;ex=1;printf "%s ",i>CL}
+if(fc<0)exit 0
+if(O!="")for(y=1;y<=n;y++)if(y in rec)print rec[y]>O
+exit 10}'
+_lb(){ _lf= _lm= _lj=$1 _t=
+[ ! -L "$P" ] || P=$(readlink -f "$P")
+_cls || { _lf=$1; return 1; }
+[ -n "$_e" ] || _lj=$(($1+$3))
+: >"$T/r1"; : >"$T/r2"; : >"$T/cl"
+if [ "$_lj" -le "$2" ] && [ "$D" != 1 ]; then _tmp || { _lf=$_lj; return 1; }; fi
+_i=$P; [ -n "$_e" ] || _i=/dev/null
+LBN=$N LBS=$T/ls LBE=$_e LBI=$1 LBO=$_t LB1=$T/r1 LB2=$T/r2 LBC=$T/fc LBL=$T/cl LC_ALL=C awk "$_lbawk" "$_i"; _r=$?
+case $_r in
+0) [ -z "$_t" ] || rm -f "$_t"; return 0;;
+10) ;;
+*) [ -z "$_t" ] || rm -f "$_t"; _lf=$_lj; [ "$_lj" -le "$2" ] || _lf=$1; _f edit "$_r"; return 1;;
+esac
+[ -z "$_e" ] || _cur b "$P"
+[ "$D" != 1 ] || return 0
+_mv || { read -r _lf <"$T/fc"; _lm=1; return 1; }; }
+_zb(){ if [ -z "$_lf" ]; then cat "$T/d" "$T/r1" "$T/r2"; [ ! -s "$T/cl" ] || C="$C$(cat "$T/cl")"; return 0; fi
+: >"$T/d"
+if [ -n "$_lm" ]; then cat "$T/r1"; if [ -n "$_e" ]; then _c line; else _c create; fi
+else _i=$_l0; while [ "$_i" -lt "$_lf" ]; do printf '%s end %s ok 0 -\n%s begin %s\n' "$N" "$_i" "$N" $((_i+1)); _i=$((_i+1)); done; fi
+_lS=$S; _z "$_lf"
+# Only a dry run goes on (after a would-change action): the rest of the run meets the same failure.
+_i=$_lf; while [ "$_i" -lt "$_l1" ]; do _i=$((_i+1)); printf '%s begin %s\n' "$N" "$_i"; S=$_lS; _z "$_i"; done; }`,
+  },
+
   // Directory P with attributes; RC applies them below too.
   dir: {
     needs: ['at'],

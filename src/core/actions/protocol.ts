@@ -3,6 +3,7 @@
 //   @@FL:<nonce> begin <i>            action i starts
 //   |<text> / !<text>                 action i's stdout / stderr (tails), emitted after it ran
 //   @@FL:<nonce> data <name>          followed by `od -tx1` lines: file content for a diff
+//   @@FL:<nonce> edit <a | r ID | d ID…>  a `line` of a run: what it did to the file (line-batch.ts)
 //   @@FL:<nonce> end <i> <status> <exit> <reason|-> <words…>   (status: ok, changed, failed, after)
 //   @@FL:<nonce> done
 // Everything an action prints is captured to files and re-emitted with a prefix, so no output can
@@ -22,6 +23,8 @@ export interface ActionReport {
   exit: number
   reason?: string
   words: string[]
+  /** A `line` action of a run: what it did to the file, by record id (line-batch.ts), as sent. */
+  edit?: string
   stdout: string[]
   stderr: string[]
   data: Map<string, Uint8Array>
@@ -37,6 +40,20 @@ export interface ScriptReport {
 
 const STATUSES = new Set(['ok', 'changed', 'failed', 'after'])
 
+// The node's words come from a small vocabulary: one copy of each, not one per action (a phase
+// may have 100,000). A node sending endless new words only fills the first few hundred.
+const words = new Map<string, string>()
+function known(word: string): string {
+  const known = words.get(word)
+  if (known !== undefined) return known
+  if (words.size < 512) words.set(word, word)
+  return word
+}
+
+// Most actions print nothing and send no data: they share these (never written to) until they do.
+const NO_LINES: string[] = Object.freeze([]) as unknown as string[]
+const NO_DATA: Map<string, Uint8Array> = new Map()
+
 /** Read the script's stdout; unknown or malformed lines are ignored, a missing end means the node stopped. */
 export function readScriptOutput(stdout: string, nonce: string): ScriptReport {
   const marker = `${markerOf(nonce)} `
@@ -44,7 +61,13 @@ export function readScriptOutput(stdout: string, nonce: string): ScriptReport {
   const sections: { report: ActionReport; name: string; lines: string[] }[] = []
   let current: ActionReport | undefined
   let hex: string[] | undefined
-  for (const line of stdout.split('\n')) {
+  // Line by line without splitting the whole output at once: a phase of 100,000 actions prints
+  // a few hundred thousand lines.
+  for (let at = 0; at <= stdout.length; ) {
+    const newline = stdout.indexOf('\n', at)
+    const stop = newline < 0 ? stdout.length : newline
+    const line = stdout.slice(at, stop)
+    at = stop + 1
     if (line.startsWith(marker)) {
       hex = undefined
       const [word, ...rest] = line.slice(marker.length).split(' ')
@@ -53,11 +76,21 @@ export function readScriptOutput(stdout: string, nonce: string): ScriptReport {
         report.dryRun = rest[0] === '1'
       } else if (word === 'begin') {
         const index = Number(rest[0])
-        current = { index, ended: false, exit: 0, words: [], stdout: [], stderr: [], data: new Map() }
+        current = {
+          index,
+          ended: false,
+          exit: 0,
+          words: NO_LINES,
+          stdout: NO_LINES,
+          stderr: NO_LINES,
+          data: NO_DATA,
+        }
         report.actions.set(index, current)
       } else if (word === 'data' && current && !current.ended && rest[0]) {
         hex = []
         sections.push({ report: current, name: rest[0], lines: hex })
+      } else if (word === 'edit' && current && !current.ended) {
+        current.edit = line.slice(marker.length + 5)
       } else if (
         word === 'end' &&
         current &&
@@ -65,10 +98,10 @@ export function readScriptOutput(stdout: string, nonce: string): ScriptReport {
         STATUSES.has(rest[1] ?? '')
       ) {
         current.ended = true
-        current.status = rest[1] as ActionReport['status']
+        current.status = known(rest[1]!) as ActionReport['status']
         current.exit = Number(rest[2]) || 0
-        current.reason = rest[3] && rest[3] !== '-' ? rest[3] : undefined
-        current.words = rest.slice(4).filter(Boolean)
+        current.reason = rest[3] && rest[3] !== '-' ? known(rest[3]) : undefined
+        if (rest.length > 4) current.words = rest.slice(4).filter(Boolean).map(known)
       } else if (word === 'done') {
         report.done = true
       }
@@ -76,16 +109,27 @@ export function readScriptOutput(stdout: string, nonce: string): ScriptReport {
     }
     if (!current || current.ended) continue
     if (hex) hex.push(line)
-    else if (line.startsWith('|')) current.stdout.push(line.slice(1))
-    else if (line.startsWith('!')) current.stderr.push(line.slice(1))
+    else if (line.startsWith('|')) {
+      if (current.stdout === NO_LINES) current.stdout = []
+      current.stdout.push(line.slice(1))
+    } else if (line.startsWith('!')) {
+      if (current.stderr === NO_LINES) current.stderr = []
+      current.stderr.push(line.slice(1))
+    }
   }
-  for (const section of sections) section.report.data.set(section.name, fromHex(section.lines))
+  for (const section of sections) {
+    if (section.report.data === NO_DATA) section.report.data = new Map()
+    section.report.data.set(section.name, fromHex(section.lines))
+  }
   return report
 }
 
 function fromHex(lines: string[]): Uint8Array {
-  const pairs = lines.join(' ').match(/[0-9a-f]{2}/g) ?? []
-  return Uint8Array.from(pairs, (pair) => Number.parseInt(pair, 16))
+  const out = new Uint8Array(lines.reduce((n, l) => n + (l.length >> 1), 0))
+  let size = 0
+  for (const line of lines)
+    for (const pair of line.matchAll(/[0-9a-f]{2}/g)) out[size++] = Number.parseInt(pair[0], 16)
+  return out.slice(0, size)
 }
 
 /**
@@ -110,6 +154,10 @@ export function actionClock(nonce: string, now: () => number = () => performance
         if (line.startsWith(begin)) began.set(Number(line.slice(begin.length)), at)
         else if (line.startsWith(end)) ended.set(Number(line.slice(end.length).split(' ')[0]), at)
       }
+    },
+    /** How many actions have ended so far. */
+    ended(): number {
+      return ended.size
     },
     /** Whole milliseconds per action that began; one that never ended counts until now. */
     durations(): Map<number, number> {

@@ -6,14 +6,15 @@ import type { ActionResult } from '../model/results.js'
 import { localPath } from '../paths.js'
 import { describeValue } from '../text/values.js'
 import type { ActionDefinition, CompileContext } from './definition.js'
-import { fileDiff } from './diff.js'
+import { DIFF_LIMIT, fileDiff } from './diff.js'
+import { compileLineRun, LineReplay, lineRuns } from './line-batch.js'
 import { describeOutcome } from './messages.js'
 import { type HelperName, helperCode, SETUP } from './prelude.js'
-import { type ActionReport, markerOf, readScriptOutput } from './protocol.js'
+import { type ActionReport, markerOf, readScriptOutput, type ScriptReport } from './protocol.js'
 import { shq } from './quote.js'
 import { definitionOf } from './registry.js'
 import { renderTemplate } from './template.js'
-import type { Action } from './types.js'
+import type { Action, LineAction } from './types.js'
 import { ActionError, checkAction, fieldError } from './validate.js'
 
 /** Whether a real path lies in one of these folders, each taken by its own real path. */
@@ -104,16 +105,29 @@ export function compilePhaseScript(
   const { facts, dryRun, nonce } = options
   if (!/^[A-Za-z0-9]{8,64}$/.test(nonce))
     throw new Error('the script nonce must be 8 to 64 letters or digits')
+  const checked = actions.map((raw, index) => checkAction(raw, index))
   const ids = new Map<string, number>()
-  for (const [index, action] of actions.entries())
-    if (action.id !== undefined && !ids.has(action.id)) ids.set(action.id, index)
+  for (const [index, action] of checked.entries()) {
+    if (action.id === undefined) continue
+    const at = ids.get(action.id)
+    if (at !== undefined)
+      throw fieldError(action, index, 'id', `"${action.id}" is already the id of action ${at}`)
+    ids.set(action.id, index)
+  }
+  const runs = lineRuns(checked)
   const helpers = new Set<HelperName>()
   const blocks: string[] = []
-  for (const [index, raw] of actions.entries()) {
-    const action = checkAction(raw, index)
+  for (let index = 0; index < checked.length; index++) {
+    const action = checked[index]!
+    const last = runs.get(index)
+    if (last !== undefined) {
+      helpers.add('lb')
+      const run = compileLineRun(checked.slice(index, last + 1) as LineAction[], index)
+      blocks.push(`_a ${index}\n{\n${run}\n} </dev/null >"$T/o" 2>"$T/e"\n_zb`)
+      index = last
+      continue
+    }
     const fail = (field: string, problem: string) => fieldError(action, index, field, problem)
-    if (action.id !== undefined && ids.get(action.id) !== index)
-      throw fail('id', `"${action.id}" is already the id of action ${ids.get(action.id)}`)
     const context: CompileContext = {
       facts,
       earlier: (names, field) =>
@@ -176,7 +190,7 @@ function resultsOf(
   const exitNote = exitCode === null ? 'the connection closed' : `the script exited with status ${exitCode}`
   let stopped: string | undefined
   let firstChange: ActionResult | undefined
-  return actions.map((action, index) => {
+  const results = actions.map((action, index): ActionResult => {
     const base = {
       index,
       ...(action.id !== undefined ? { id: action.id } : {}),
@@ -214,6 +228,36 @@ function resultsOf(
     if (result.status === 'changed') firstChange ??= result
     return result
   })
+  for (const [first, last] of lineRuns(actions)) runDiffs(results, actions, report, first, last)
+  return results
+}
+
+/**
+ * The diffs of a run of `line` actions: the node sent the file once (data `b`, before the run) and
+ * each changed action's edit; replaying them gives each step's before and after.
+ */
+function runDiffs(
+  results: ActionResult[],
+  actions: Action[],
+  report: ScriptReport,
+  first: number,
+  last: number,
+): void {
+  let replay: LineReplay | undefined
+  for (let index = first; index <= last; index++) {
+    const result = results[index]!
+    const seen = report.actions.get(index)
+    if (result.status !== 'changed' || !seen?.edit) continue
+    if (!replay) {
+      const base = report.actions.get(first)?.data.get('b')
+      // A file there before the run that did not come back cannot be replayed.
+      if (base === undefined && !seen.words.includes('create')) return
+      replay = new LineReplay((actions[first] as LineAction).path, base, (base?.length ?? 0) > DIFF_LIMIT)
+    }
+    const diff = replay.apply(seen.edit.split(' '), (actions[index] as LineAction).line)
+    if (diff === undefined) return
+    results[index] = { ...result, diff }
+  }
 }
 
 function finished(

@@ -21,10 +21,18 @@ export function actionLabel(action: unknown, index: number): string {
   return `action ${index} (${action.type}${target ? ` ${target}` : ''})`
 }
 
+// What checkAction returned: planning checks every action and compiling checks it again, which for
+// 100,000 actions is seconds of schema work. Actions are never changed in place (confine copies).
+const checked = new WeakSet<object>()
+
 /** Check one action against the action schema; the error names the action, the field and what was expected. */
 export function checkAction(action: unknown, index: number): Action {
+  if (typeof action === 'object' && action !== null && checked.has(action)) return action as Action
   const result = crateActionSchema.safeParse(action, { error: errorMap })
-  if (result.success) return result.data
+  if (result.success) {
+    checked.add(result.data)
+    return result.data
+  }
   const [first] = explainIssues(result.error.issues, action, { top: '' })
   throw new ActionError(`${actionLabel(action, index)}: ${first?.message ?? result.error.message}`)
 }

@@ -166,3 +166,69 @@ for (const shellName of SHELLS) {
     })
   })
 }
+
+// Consecutive `line` actions on one file run as one awk pass and one rewrite. Each must still be
+// what it would be alone: the same status, the same diff, and the file the model gives when the
+// actions are applied one after the other. The reference run gives each action a phase of its own.
+
+const lineStep = step.filter((s): s is Extract<Step, { kind: 'line' }> => s.kind === 'line')
+
+/** Files long enough that a diff's hunk starts well inside them (its line numbers are shifted). */
+const longInitial: fc.Arbitrary<FileState> = fc.oneof(
+  initial,
+  fc
+    .tuple(fc.array(fileLine, { minLength: 12, maxLength: 40 }), fc.boolean())
+    .map(([lines, trailing]) => lines.join('\n') + (trailing ? '\n' : '')),
+)
+
+for (const shellName of SHELLS) {
+  describe(`a run of line actions on one file against the model (${shellName})`, () => {
+    it('gives each action its own status and diff, as if it ran alone, and the model’s bytes', async (t) => {
+      const shell = await shellFor(t, shellName)
+      if (!shell) return
+      const dir = await tempDir(t)
+      const path = join(dir, 'f')
+      await fc.assert(
+        fc.asyncProperty(
+          longInitial,
+          fc.array(lineStep, { minLength: 2, maxLength: 10 }),
+          async (before, steps) => {
+            const actions = steps.map((s) => actionOf(path, s))
+            const expected = model(before, steps)
+            const reset = async () => {
+              await rm(path, { force: true })
+              if (before !== undefined) await writeFile(path, Buffer.from(before, 'latin1'))
+            }
+            await reset()
+            const alone = []
+            for (const action of actions) alone.push((await runPhase([action], { shell })).results[0]!)
+            assert.equal(
+              await contentOf(path),
+              expected.after,
+              'one phase per action leaves the model’s bytes',
+            )
+            await reset()
+            const run = await runPhase(actions, { shell })
+            assert.match(run.script, /_lb 0 /, 'the actions ran as one run')
+            assert.deepEqual(
+              run.results.map((r) => r.status),
+              expected.statuses,
+              `statuses for ${show(before)}: ${run.stderr}`,
+            )
+            assert.equal(
+              show(await contentOf(path)),
+              show(expected.after),
+              `the file after the run from ${show(before)}`,
+            )
+            assert.equal(await contentOf(path), expected.after)
+            for (const [i, result] of run.results.entries()) {
+              assert.equal(result.message, alone[i]!.message, `action ${i}'s message`)
+              assert.equal(result.diff, alone[i]!.diff, `action ${i}'s diff from ${show(before)}`)
+            }
+          },
+        ),
+        { numRuns: Number(process.env.FORKLIFT_PROPERTY_RUNS ?? 60) },
+      )
+    })
+  })
+}
