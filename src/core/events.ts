@@ -20,6 +20,8 @@ export type ForkliftEvent =
   | { type: 'phase:start'; group: string; phase: string; nodes: string[] }
   | { type: 'node:phase:start'; group: string; phase: string; node: string }
   | { type: 'node:action'; group: string; phase: string; node: string; result: ActionResult }
+  /** A long phase on one node: how many of its actions have ended (at most one a second). */
+  | { type: 'node:phase:progress'; group: string; phase: string; node: string; done: number; total: number }
   | { type: 'node:phase:end'; result: NodePhaseResult }
   | { type: 'phase:end'; group: string; phase: string }
   | { type: 'log'; level: 'info' | 'warn'; message: string; group?: string; node?: string }

@@ -64,6 +64,8 @@ export function listrRenderer(options: RenderOptions) {
   const notices = noteBar(closed, Number.POSITIVE_INFINITY)
   const logs = noteBar(closed, options.verbose ? Number.POSITIVE_INFINITY : 5)
 
+  // A running node task's title, for how far its phase is.
+  const progress = new Map<string, (text: string) => void>()
   const nodeTask = (group: string, phase: string, node: string): ListrTask => {
     const key = nodeKey(group, phase, node)
     return {
@@ -71,7 +73,11 @@ export function listrRenderer(options: RenderOptions) {
       // The action lines stay under their node once it is done, as a log's lines would.
       rendererOptions: { persistentOutput: true, outputBar: Number.POSITIVE_INFINITY },
       task: async (_ctx, task) => {
+        progress.set(key, (text) => {
+          task.title = showable(`${node} ${text}`)
+        })
         const result = await wait<NodePhaseResult | undefined>(key).promise
+        progress.delete(key)
         if (!result) return task.skip(`${node}: not run`)
         for (const r of actions.get(key) ?? []) {
           if (!showsAction(r, view)) continue
@@ -160,7 +166,14 @@ export function listrRenderer(options: RenderOptions) {
       }
       case 'node:action': {
         const key = nodeKey(event.group, event.phase, event.node)
-        actions.set(key, [...(actions.get(key) ?? []), event.result])
+        const list = actions.get(key)
+        if (list) list.push(event.result)
+        else actions.set(key, [event.result])
+        break
+      }
+      case 'node:phase:progress': {
+        const key = nodeKey(event.group, event.phase, event.node)
+        progress.get(key)?.(`${event.done}/${event.total}`)
         break
       }
       case 'node:phase:end': {

@@ -15,12 +15,25 @@ import {
 import { showable } from './showable.js'
 import { summary } from './summary.js'
 
-/** Timestamped lines, for pipes, CI and NO_COLOR terminals; what nodes sent is shown as text (showable). */
-export function plainRenderer(writeRaw: (line: string) => void, verbose: boolean) {
+/** How often a long phase prints how far it is, per node. */
+export const PLAIN_PROGRESS_MS = 10_000
+
+/**
+ * Timestamped lines, for pipes, CI and NO_COLOR terminals; what nodes sent is shown as text (showable).
+ * A node's phase that runs long gets a progress line every `progressEveryMs`.
+ */
+export function plainRenderer(
+  writeRaw: (line: string) => void,
+  verbose: boolean,
+  progressEveryMs = PLAIN_PROGRESS_MS,
+) {
   const write = (text: string) => writeRaw(showable(text))
   const stamp = () => new Date().toISOString().slice(11, 19)
   const line = (who: string, text: string) => write(`${stamp()} ${who.padEnd(14)} ${text}`)
   const view: ActionView = { verbose, dryRun: false }
+  // When each node's phase last said something: its start, then each progress line.
+  const said = new Map<string, number>()
+  const key = (e: { group: string; phase: string; node: string }) => `${e.group}\0${e.phase}\0${e.node}`
   return (event: ForkliftEvent) => {
     switch (event.type) {
       case 'run:start':
@@ -53,6 +66,16 @@ export function plainRenderer(writeRaw: (line: string) => void, verbose: boolean
       case 'phase:start':
         line(event.group, `${event.phase} on ${event.nodes.length} node(s)`)
         break
+      case 'node:phase:start':
+        said.set(key(event), performance.now())
+        break
+      case 'node:phase:progress': {
+        const now = performance.now()
+        if (now - (said.get(key(event)) ?? 0) < progressEveryMs) break
+        said.set(key(event), now)
+        line(event.node, `${event.phase}: ${event.done}/${event.total} actions done`)
+        break
+      }
       case 'node:action': {
         // A failed action always gets its line here: the phase's FAILED line follows it.
         if (!showsAction(event.result, view) && event.result.status !== 'failed') break
@@ -63,6 +86,7 @@ export function plainRenderer(writeRaw: (line: string) => void, verbose: boolean
       }
       case 'node:phase:end': {
         const r = event.result
+        said.delete(key(r))
         if (r.status === 'failed') {
           line(r.node, `${r.phase} FAILED: ${formatFailure(r)}`)
           const frames = crateFrames(r, verbose)

@@ -20,6 +20,9 @@ export interface RunShared {
   adminKeys: Map<string, string | undefined>
 }
 
+/** Least time between two progress events of one node's phase. */
+export const PROGRESS_INTERVAL_MS = 1000
+
 /** A failure before any action ran (planning, connection), reported on the node. */
 export class PhaseError extends ForkliftError {
   override name = 'PhaseError'
@@ -214,6 +217,25 @@ export async function runNodePhase(
 
   const nonce = randomBytes(8).toString('hex')
   const clock = actionClock(nonce)
+  // Progress for renderers: how many actions have ended, at most once per PROGRESS_INTERVAL_MS.
+  let lastProgress = performance.now()
+  let lastDone = 0
+  const onStdout = (chunk: string) => {
+    clock.push(chunk)
+    const done = clock.ended()
+    const now = performance.now()
+    if (done === lastDone || done >= actions.length || now - lastProgress < PROGRESS_INTERVAL_MS) return
+    lastProgress = now
+    lastDone = done
+    options.events.emit({
+      type: 'node:phase:progress',
+      group: group.name,
+      phase,
+      node: node.name,
+      done,
+      total: actions.length,
+    })
+  }
   let results: ActionResult[]
   let scriptStdout = ''
   try {
@@ -221,7 +243,7 @@ export async function runNodePhase(
     const output = await session.connection!.run(script, {
       sudo: needsSudo(session),
       signal: options.abort,
-      onStdout: clock.push,
+      onStdout,
     })
     results = parsePhaseOutput(output.stdout, output.stderr, output.code, actions, nonce, clock.durations())
     scriptStdout = output.stdout

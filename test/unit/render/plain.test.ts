@@ -142,3 +142,32 @@ describe('plain renderer', () => {
     ])
   })
 })
+
+describe('plain renderer: progress of a long phase', () => {
+  const progress = (done: number): ForkliftEvent => ({
+    type: 'node:phase:progress',
+    group: 'web',
+    phase: 'configure',
+    node: 'web-1',
+    done,
+    total: 100000,
+  })
+  const start: ForkliftEvent = { type: 'node:phase:start', group: 'web', phase: 'configure', node: 'web-1' }
+  const lines = (every: number | undefined, events: ForkliftEvent[]) => {
+    const out: string[] = []
+    const render = plainRenderer((text) => out.push(text.replace(/^\d\d:\d\d:\d\d /, '')), false, every)
+    for (const event of events) render(event)
+    return out
+  }
+
+  it('prints how far the node is, no more often than asked', () => {
+    assert.deepEqual(lines(0, [start, progress(1200), progress(5000)]), [
+      'web-1          configure: 1200/100000 actions done',
+      'web-1          configure: 5000/100000 actions done',
+    ])
+  })
+
+  it('by default a phase says nothing in its first seconds', () => {
+    assert.deepEqual(lines(undefined, [start, progress(1200), progress(5000)]), [])
+  })
+})
