@@ -279,10 +279,22 @@ export function createRedactor(secrets: readonly string[], options: RedactorOpti
     const out = Object.create(Object.getPrototypeOf(value)) as Record<string, unknown>
     seen.set(value, out)
     const keys = value instanceof Error ? Object.getOwnPropertyNames(value) : Object.keys(value)
+    // A plain object's ordinary properties are assigned (defineProperty on each would give every
+    // copy a shape of its own: hundreds of bytes each for a phase of 100,000 action results).
+    const plain = Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null
     for (const name of keys) {
       const descriptor = Object.getOwnPropertyDescriptor(value, name)!
       if ('value' in descriptor) {
-        Object.defineProperty(out, name, { ...descriptor, value: copy(descriptor.value, name, seen) })
+        const item = copy(descriptor.value, name, seen)
+        if (
+          plain &&
+          name !== '__proto__' &&
+          descriptor.writable &&
+          descriptor.enumerable &&
+          descriptor.configurable
+        )
+          out[name] = item
+        else Object.defineProperty(out, name, { ...descriptor, value: item })
       } else {
         Object.defineProperty(out, name, descriptor)
       }
