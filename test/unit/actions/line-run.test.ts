@@ -3,7 +3,7 @@ import { chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import type { Action } from '../../../src/core/actions/types.js'
-import { runPhase, type Shell, SHELLS, shellFor, statuses, tempDir } from './support.js'
+import { runPhase, SHELLS, type Shell, shellFor, statuses, tempDir } from './support.js'
 
 // Consecutive `line` actions on one file run as one awk pass and one rewrite. These tests count
 // the processes, and hold every way such a run can fail to what the same actions do one by one.
