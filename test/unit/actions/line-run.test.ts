@@ -119,6 +119,24 @@ for (const shellName of SHELLS) {
       assert.deepEqual(await readdir(dir), [])
     })
 
+    it('in a dry run after a would-change action, a run that meets a failure reports each action as after', async (t) => {
+      const shell = await shellFor(t, shellName)
+      if (!shell) return
+      const dir = await tempDir(t)
+      await mkdir(join(dir, 'dir'))
+      const actions: Action[] = [
+        { type: 'file', path: join(dir, 'x'), content: 'x' },
+        { type: 'line', path: join(dir, 'dir'), line: 'a' },
+        { type: 'line', path: join(dir, 'dir'), line: 'b' },
+        { type: 'exec', script: 'true' },
+      ]
+      const dry = await runPhase(actions, { shell, dryRun: true })
+      assert.match(dry.script, /_lb 1 2 /)
+      assert.deepEqual(statuses(dry), ['changed', 'after', 'after', 'changed'], dry.stderr)
+      const alone = await runPhase(oneByOne(actions), { shell, dryRun: true })
+      assert.deepEqual(outcome(dry), outcome(alone))
+    })
+
     it('a failed rewrite fails the first action that changed; those before are ok, those after skipped', async (t) => {
       const base = await shellFor(t, shellName)
       if (!base) return
