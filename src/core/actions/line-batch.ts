@@ -38,7 +38,7 @@ export function compileLineRun(actions: readonly LineAction[], first: number): s
     const absent = action.state === 'absent'
     if (action.match === undefined) words.push(absent ? 'a-' : 'p-')
     else words.push(absent ? 'ar' : 'pr', shq(parseRegex(action.match).awk, 'match'))
-    words.push(shq(action.line, 'line'))
+    words.push(shq(action.line ?? '', 'line'))
   }
   const printfs: string[] = []
   for (let i = 0; i < words.length; i += PER_PRINTF)

@@ -254,7 +254,7 @@ function runDiffs(
       if (base === undefined && !seen.words.includes('create')) return
       replay = new LineReplay((actions[first] as LineAction).path, base, (base?.length ?? 0) > DIFF_LIMIT)
     }
-    const diff = replay.apply(seen.edit.split(' '), (actions[index] as LineAction).line)
+    const diff = replay.apply(seen.edit.split(' '), (actions[index] as LineAction).line ?? '')
     if (diff === undefined) return
     results[index] = { ...result, diff }
   }
