@@ -28,8 +28,12 @@ const { run } = await import('@oclif/core/run')
 const { flush } = await import('@oclif/core/flush')
 const Errors = await import('@oclif/core/errors')
 
+// `--version` with flags is the `version` command, so that `--version --json` is JSON (oclif prints a line).
+const argv = process.argv.slice(2)
+if (argv[0] === '--version' && argv.length > 1) argv[0] = 'version'
+
 try {
-  await run(process.argv.slice(2), import.meta.url)
+  await run(argv, import.meta.url)
   await flush()
 } catch (error) {
   // A user's mistake is one unwrapped line (oclif would fold it to the terminal's width); the rest is oclif's.

@@ -1,5 +1,6 @@
 import { EXIT, errorMessage, isForkliftError } from '../core/errors.js'
 import { showable } from './render/showable.js'
+import { unknownFlagsMessage } from './usage.js'
 
 /** What a command that failed tells the user, and exits with. */
 export interface Failure {
@@ -41,7 +42,8 @@ export function failureOf(error: unknown): Failure | undefined {
   }
   if (isOclifError(error)) {
     const exitCode = error.oclif.exit ?? EXIT.usage
-    return { message: error.message, code: exitCode === EXIT.usage ? 'USAGE' : 'FAILED', exitCode }
+    const message = unknownFlagsMessage(error) ?? error.message
+    return { message, code: exitCode === EXIT.usage ? 'USAGE' : 'FAILED', exitCode }
   }
   const message = errorMessage(error) || (error instanceof Error ? error.name : '') || 'unexpected error'
   return { message, code: 'UNEXPECTED', exitCode: EXIT.failed }

@@ -2,10 +2,12 @@ import { basename, join, resolve } from 'node:path'
 import { Args, Flags } from '@oclif/core'
 import { ForkliftCommand } from '../cli/command.js'
 import { UsageError } from '../core/errors.js'
-import { listTemplates, providerTypeName, writeTemplate } from '../core/scaffold.js'
+import { checkTemplateName, listTemplates, providerTypeName, writeTemplate } from '../core/scaffold.js'
 
 export default class Init extends ForkliftCommand {
   static override summary = 'Write a starter project (or a plugin skeleton) from a template'
+  static override description =
+    "Writes the template's files into DIR (made if missing) with NAME in place; a starter project has a local provider whose nodes are folders, so it can be lifted at once. Nothing is written if a file would be overwritten or a file stands where a folder must go. A project name is letters, digits, dots, dashes and underscores; a plugin name is an npm package name whose provider type is lowercase letters, digits and dashes."
   static override args = { dir: Args.string({ description: 'Folder to write into', default: '.' }) }
   static override flags = {
     template: Flags.string({
@@ -32,6 +34,7 @@ export default class Init extends ForkliftCommand {
       throw new UsageError(`unknown template "${flags.template}"; templates: ${known.join(', ')}`)
     }
     const name = flags.name ?? basename(target)
+    checkTemplateName(flags.template, name, flags.name === undefined ? 'the folder name' : '--name')
     const files = await writeTemplate(join(templatesDir, flags.template), target, {
       name,
       type: providerTypeName(name),

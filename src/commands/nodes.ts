@@ -11,6 +11,13 @@ import { closeProviders, openProject, openProviders, selectGroups } from '../cor
 
 export default class Nodes extends ForkliftCommand {
   static override summary = 'List the nodes of each group, as their providers report them'
+  static override examples = [
+    '<%= config.bin %> nodes',
+    '<%= config.bin %> nodes web db',
+    '<%= config.bin %> nodes --json -c staging/forklift.yaml',
+  ]
+  static override description =
+    "Asks each group's provider for its nodes and prints one line per node: group, name, address, state, provider and id. A group whose listing failed is shown with its error, and the command then exits with status 1. Nothing is changed on any node."
   static override strict = false
   static override args = { group: Args.string({ description: 'Groups to list (default: all)' }) }
   static override flags = projectFlags

@@ -18,6 +18,11 @@ interface Row {
 
 export default class Providers extends ForkliftCommand {
   static override summary = 'List the provider types the installed plugins bring'
+  static override examples = [
+    '<%= config.bin %> providers',
+    '<%= config.bin %> providers ec2 vagrant',
+    '<%= config.bin %> providers --json',
+  ]
   static override description =
     'A type whose plugin cannot be loaded is listed with the error. Naming types lists only those, and exits with status 2 if one of them cannot be loaded.'
   static override strict = false

@@ -51,11 +51,14 @@ export async function openProject(options: {
   return { config, factories, crates }
 }
 
-/** Pick groups by name (all when none given); an unknown name is a usage error listing the known ones. */
+/**
+ * Pick groups by name (all when none given), each once in the order first named; an unknown name is a
+ * usage error listing the known ones.
+ */
 export function selectGroups(config: LoadedConfig, names: string[]): GroupSpec[] {
   if (names.length === 0) return config.groups
   const known = new Map(config.groups.map((g) => [g.name, g]))
-  return names.map((name) => {
+  return [...new Set(names)].map((name) => {
     const group = known.get(name)
     if (!group) {
       throw new UsageError(

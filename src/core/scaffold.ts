@@ -1,5 +1,6 @@
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { dirname, join, relative } from 'node:path'
+import { NAME_PATTERN } from './config/schema.js'
 import { UsageError } from './errors.js'
 
 async function listFiles(dir: string): Promise<string[]> {
@@ -24,6 +25,27 @@ export function providerTypeName(name: string): string {
   return bare.replace(/^forklift-(provider|plugin)-/, '') || bare
 }
 
+/** A project name goes into forklift.yaml as is: a plain word, no path or YAML syntax. */
+const PROJECT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
+/** npm's rules for a new package's name: lowercase, URL-safe, an optional scope. */
+const PACKAGE_NAME = /^(?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*$/
+
+/** Refuse, as a usage error, a NAME that cannot name what TEMPLATE writes (FROM says where it came from). */
+export function checkTemplateName(template: string, name: string, from: string): void {
+  const bad = (rule: string) => new UsageError(`${from} ${JSON.stringify(name)} is not a valid name: ${rule}`)
+  if (template === 'provider-plugin') {
+    if (name.length > 214 || !PACKAGE_NAME.test(name))
+      throw bad('a plugin is an npm package: lowercase letters, digits, - . _ ~ and an optional @scope/')
+    if (!NAME_PATTERN.test(providerTypeName(name)))
+      throw bad(
+        `its provider type "${providerTypeName(name)}" must be lowercase letters, digits and dashes, starting with a letter`,
+      )
+    return
+  }
+  if (name.length > 214 || !PROJECT_NAME.test(name))
+    throw bad('use letters, digits, dots, dashes and underscores, starting with a letter or digit')
+}
+
 /** The placeholders templates use: `{ name: 'x', 'forklift-version': '1' }` → `__NAME__`, `__FORKLIFT_VERSION__`. */
 function placeholders(vars: Record<string, string>): [string, string][] {
   return Object.entries(vars).map(([key, value]) => [`__${key.toUpperCase().replaceAll('-', '_')}__`, value])
@@ -46,6 +68,15 @@ export async function writeTemplate(
     const rel = relative(templateDir, file).replace(/(^|\/)_gitignore$/, '$1.gitignore')
     return { file, rel, dest: join(target, rel) }
   })
+  // A file where a folder must go is refused like a clash, before anything is written.
+  const folders = new Set([target])
+  for (const { rel } of plan)
+    for (let up = dirname(rel); up !== '.'; up = dirname(up)) folders.add(join(target, up))
+  for (const folder of [...folders].sort()) {
+    const found = await stat(folder).catch(() => null)
+    if (found && !found.isDirectory())
+      throw new UsageError(`${folder}: exists and is not a folder; nothing was written`)
+  }
   const clashes: string[] = []
   for (const { rel, dest } of plan) if (await stat(dest).catch(() => null)) clashes.push(rel)
   if (clashes.length)

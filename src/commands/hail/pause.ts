@@ -7,6 +7,8 @@ import { profileFlags } from '../hail.js'
 export default class HailPause extends ForkliftCommand {
   static override summary =
     'Freeze changes: the watcher keeps polling and reporting new builds but deploys none'
+  static override description =
+    "Writes pause.json in the profile's state folder: the watcher goes on polling and reports new builds but deploys none until hail resume. A deployment already under way is not stopped."
   static override examples = ['<%= config.bin %> hail pause --profile web --reason "release freeze"']
   static override flags = {
     ...profileFlags,

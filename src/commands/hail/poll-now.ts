@@ -6,6 +6,8 @@ import { profileFlags } from '../hail.js'
 export default class HailPollNow extends ForkliftCommand {
   static override summary =
     'Make the running watcher poll at once instead of waiting for its period (sends SIGHUP)'
+  static override description =
+    'Sends SIGHUP to the watcher that runs for the profile, which then polls at once instead of waiting for its period. It is an error (status 2) when no watcher runs for the profile.'
   static override examples = ['<%= config.bin %> hail poll-now --profile web']
   static override flags = { ...profileFlags }
 

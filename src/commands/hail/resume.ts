@@ -5,6 +5,8 @@ import { profileFlags } from '../hail.js'
 
 export default class HailResume extends ForkliftCommand {
   static override summary = 'End a change freeze; a running watcher polls at once'
+  static override description =
+    "Removes the profile's pause.json; a running watcher is told to poll at once, so a build that waited during the freeze is deployed on that poll."
   static override examples = ['<%= config.bin %> hail resume --profile web']
   static override flags = { ...profileFlags }
 

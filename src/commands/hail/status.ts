@@ -55,6 +55,8 @@ function lines(report: StatusReport): string[][] {
 
 export default class HailStatus extends ForkliftCommand {
   static override summary = "Show a hail watcher's status; exit 0 when healthy, 1 when degraded"
+  static override description =
+    "Reads the profile's status.json and adds live checks (is the watcher running, is a poll overdue). Degraded means polls failed in a row, the newest build failed, the last activate failed, a loop watcher stopped, or a poll is overdue. Exit status 2 when no status is found."
   static override examples = [
     '<%= config.bin %> hail status --profile web',
     '<%= config.bin %> hail status --profile web --json',

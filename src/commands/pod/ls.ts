@@ -17,6 +17,9 @@ export function formatSize(bytes: number): string {
 
 export default class PodLs extends ForkliftCommand {
   static override summary = 'List the dependency sets installed in the pod cache'
+  static override examples = ['<%= config.bin %> pod ls', '<%= config.bin %> pod ls --json']
+  static override description =
+    'Each dependency set in the pod cache ($XDG_CACHE_HOME/forklift/pods, else ~/.cache/forklift/pods) with its hash, its packages, its size on disk and when a pod last used it.'
   static override flags = { json: Flags.boolean({ description: 'Print one JSON document' }) }
 
   async run(): Promise<void> {

@@ -6,6 +6,8 @@ import { formatSize } from './ls.js'
 
 export default class PodPrune extends ForkliftCommand {
   static override summary = 'Remove dependency sets from the pod cache (all, or those unused for a while)'
+  static override description =
+    'Without --older-than every set is removed; --older-than keeps the sets a pod used within that time. A pod that needs a removed set installs it again.'
   static override flags = {
     'older-than': Flags.string({ description: 'Only sets not used for this long: 30d, 12h, 2w …' }),
     json: Flags.boolean({ description: 'Print one JSON document' }),

@@ -156,7 +156,7 @@ export default defineProvider({
         await both([command, '--bogus'], cwd, {
           code: 'USAGE',
           exitCode: 2,
-          message: /^Nonexistent flag: --bogus\n/,
+          message: `unknown flag --bogus; see forklift ${command} --help`,
         })
       })
 
@@ -204,7 +204,7 @@ export default defineProvider({
     await both(['providers', '--bogus'], undefined, {
       code: 'USAGE',
       exitCode: 2,
-      message: /^Nonexistent flag/,
+      message: 'unknown flag --bogus; see forklift providers --help',
     })
   })
 
@@ -212,7 +212,7 @@ export default defineProvider({
     await both(['pod', 'ls', '--bogus'], undefined, {
       code: 'USAGE',
       exitCode: 2,
-      message: /^Nonexistent flag/,
+      message: 'unknown flag --bogus; see forklift pod ls --help',
     })
     await both(['pod', 'prune', '--older-than', 'soon'], undefined, {
       code: 'USAGE',
