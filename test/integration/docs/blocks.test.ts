@@ -206,7 +206,7 @@ type ManifestCommand = { flags: Record<string, ManifestFlag> }
 const commands = new Map<string, ManifestCommand>()
 for (const file of [
   join(repoRoot, 'oclif.manifest.json'),
-  ...['plugin-plugins', 'plugin-help', 'plugin-autocomplete'].map((p) =>
+  ...['plugin-plugins', 'plugin-help'].map((p) =>
     join(repoRoot, 'node_modules', '@oclif', p, 'oclif.manifest.json'),
   ),
 ]) {
