@@ -32,10 +32,10 @@ const hook: Hook<'command_not_found'> = async (options) => {
       `unknown command "${typed(unknown)}"${guess}; see ${config.bin} help${topic} for the commands`,
     ),
   )!
-  // As a command's own errors are: under --json one JSON object on stdout, else one line on stderr.
+  // As a command's own errors are: under --json one JSON object on stdout; one line on stderr always.
   if (asksForJson(options.argv ?? []))
     process.stdout.write(`${JSON.stringify(failureJson(failure), null, 2)}\n`)
-  else process.stderr.write(failureText(failure))
+  process.stderr.write(failureText(failure))
   throw new Errors.ExitError(failure.exitCode)
 }
 

