@@ -1,6 +1,7 @@
 import { basename, join, resolve } from 'node:path'
 import { Args, Flags } from '@oclif/core'
 import { ForkliftCommand } from '../cli/command.js'
+import { projectSchema } from '../cli/project-schema.js'
 import { UsageError } from '../core/errors.js'
 import { checkTemplateName, listTemplates, providerTypeName, writeTemplate } from '../core/scaffold.js'
 
@@ -35,11 +36,18 @@ export default class Init extends ForkliftCommand {
     }
     const name = flags.name ?? basename(target)
     checkTemplateName(flags.template, name, flags.name === undefined ? 'the folder name' : '--name')
-    const files = await writeTemplate(join(templatesDir, flags.template), target, {
-      name,
-      type: providerTypeName(name),
-      'forklift-version': this.config.version,
-    })
+    // The starter forklift.yaml names its schema for editors; the file comes with it.
+    const generated: Record<string, string> = {}
+    if (flags.template === 'project') {
+      const { schema } = await projectSchema(this.config)
+      generated['forklift.schema.json'] = `${JSON.stringify(schema, null, 2)}\n`
+    }
+    const files = await writeTemplate(
+      join(templatesDir, flags.template),
+      target,
+      { name, type: providerTypeName(name), 'forklift-version': this.config.version },
+      generated,
+    )
     for (const file of files) this.log(`  wrote ${file}`)
     this.log(`${flags.template} "${name}" written to ${target}`)
   }

@@ -53,21 +53,23 @@ function placeholders(vars: Record<string, string>): [string, string][] {
 
 /**
  * Copy a template folder into target, replacing each `__VAR__` placeholder with its value (`__NAME__`
- * with the name). Refuses before writing anything when a file would be overwritten. Returns the files
- * written, relative to target.
+ * with the name); `generated` files (relative path → content) are written beside them. Refuses before
+ * writing anything when a file would be overwritten. Returns the files written, relative to target.
  */
 export async function writeTemplate(
   templateDir: string,
   target: string,
   vars: { name: string } & Record<string, string>,
+  generated: Record<string, string> = {},
 ): Promise<string[]> {
   const replacements = placeholders(vars)
   const files = await listFiles(templateDir)
-  const plan = files.map((file) => {
+  const plan: { file?: string; content?: string; rel: string; dest: string }[] = files.map((file) => {
     // npm drops files named .gitignore from packages, so templates keep them as `_gitignore`.
     const rel = relative(templateDir, file).replace(/(^|\/)_gitignore$/, '$1.gitignore')
     return { file, rel, dest: join(target, rel) }
   })
+  for (const [rel, content] of Object.entries(generated)) plan.push({ content, rel, dest: join(target, rel) })
   // A file where a folder must go is refused like a clash, before anything is written.
   const folders = new Set([target])
   for (const { rel } of plan)
@@ -81,8 +83,12 @@ export async function writeTemplate(
   for (const { rel, dest } of plan) if (await stat(dest).catch(() => null)) clashes.push(rel)
   if (clashes.length)
     throw new UsageError(`${target}: would overwrite ${clashes.join(', ')}; nothing was written`)
-  for (const { file, dest } of plan) {
+  for (const { file, content: given, dest } of plan) {
     await mkdir(dirname(dest), { recursive: true })
+    if (file === undefined) {
+      await writeFile(dest, given ?? '', { mode: 0o644 })
+      continue
+    }
     let content = await readFile(file, 'utf8')
     for (const [placeholder, value] of replacements) content = content.replaceAll(placeholder, value)
     await writeFile(dest, content, { mode: (await stat(file)).mode })

@@ -73,7 +73,8 @@ export default class HailStatus extends ForkliftCommand {
       profilesDir: flags['profiles-dir'],
       stateDir: flags['state-dir'],
     })
-    const report = await readStatusReport(readableStatePaths(paths, flags['state-dir'] !== undefined))
+    const given = flags['state-dir'] !== undefined
+    const report = await readStatusReport(readableStatePaths(paths, given), Date.now(), given)
     if (flags.json) {
       this.log(
         JSON.stringify(

@@ -115,6 +115,10 @@ async function run(command: 'lift' | 'converge', options: EngineOptions): Promis
 
   for (const phase of phases) {
     const sessions = phase.sessions()
+    if (phase.name === 'bootstrap' && options.phases.includes('bootstrap')) {
+      const done = live().filter((s) => !isConsider(s, states) && s.facts !== undefined && s.bootstrapped)
+      announceBootstrapped(events, done, sessions)
+    }
     if (sessions.length === 0) continue
     if (stopped()) {
       for (const session of sessions) notRun(session, phase.name)
@@ -455,4 +459,24 @@ async function forgetDestroyedKeys(destroyed: Node[], options: EngineOptions): P
       message: `cannot remove the host keys of destroyed nodes from ${options.transport.forkliftKnownHosts}: ${error.message}`,
     }),
   )
+}
+
+/** A `--phase bootstrap` that finds a group's nodes all bootstrapped says so instead of nothing. */
+function announceBootstrapped(
+  events: EngineOptions['events'],
+  bootstrapped: NodeSession[],
+  toRun: NodeSession[],
+): void {
+  const groups = new Map<string, NodeSession[]>()
+  for (const s of bootstrapped) groups.set(s.group.name, [...(groups.get(s.group.name) ?? []), s])
+  for (const [group, done] of groups) {
+    if (toRun.some((s) => s.group.name === group)) continue
+    const names = done.map((s) => s.node.name).join(', ')
+    events.emit({
+      type: 'log',
+      level: 'info',
+      group,
+      message: `bootstrap: ${names} ${done.length === 1 ? 'is' : 'are'} bootstrapped already (the marker is on the node): nothing to run`,
+    })
+  }
 }

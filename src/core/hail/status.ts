@@ -16,13 +16,22 @@ export interface StatusReport {
   blockedBy?: FailedBuild
 }
 
-/** Read a profile's state folder into a report; `now` is for tests of staleness. */
-export async function readStatusReport(paths: HailPaths, now = Date.now()): Promise<StatusReport> {
+/**
+ * Read a profile's state folder into a report; `now` is for tests of staleness, `stateDirGiven`
+ * says whether the folder came from --state-dir (else it is the default one, and the error says so).
+ */
+export async function readStatusReport(
+  paths: HailPaths,
+  now = Date.now(),
+  stateDirGiven = true,
+): Promise<StatusReport> {
   const state = openState(paths.stateDir)
   const status = await state.readStatus()
   if (!status) {
     throw new UsageError(
-      `no status for profile ${paths.profile} in ${paths.stateDir}: no watcher has run with this --state-dir`,
+      stateDirGiven
+        ? `no status for profile ${paths.profile} in ${paths.stateDir}: no watcher has run with this --state-dir`
+        : `no status for profile ${paths.profile} in ${paths.stateDir}: no watcher has run with the default state folder (give --state-dir if the watcher was given one)`,
     )
   }
   const [pause, pin, failed, holder] = await Promise.all([

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises'
+import { access, readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import {
   type _InstanceType,
@@ -197,7 +197,15 @@ export function createEc2Provider(context: ProviderContext, settings: Ec2Setting
     const file = resolve(context.projectDir, login['identity-file'])
     // Its .pub, else derived from the private key (a bare .pem).
     return publicKeyOf(file).then(
-      (key) => ({ key, source: `the public key of ${file}` }),
+      async (key) => ({
+        key,
+        source: (await access(`${file}.pub`).then(
+          () => true,
+          () => false,
+        ))
+          ? `${file}.pub`
+          : `${file} (its public key, by ssh-keygen -y)`,
+      }),
       () => ({ source: `${file}.pub` }),
     )
   }

@@ -62,6 +62,14 @@ describe('converge and lift with the local provider', () => {
     assert.match(first.stdout, /wrote forklift\.yaml/)
     assert.ok(await exists(join(dir, 'crates/motd/index.js')))
     assert.ok(await exists(join(dir, '.gitignore')))
+    // The schema the starter forklift.yaml names for editors is there, and is forklift schema's own.
+    assert.match(await readFile(join(dir, 'forklift.yaml'), 'utf8'), /\$schema=forklift\.schema\.json/)
+    const schema = await runCli(['schema'])
+    assert.equal(schema.code, 0, schema.stderr)
+    assert.deepEqual(
+      JSON.parse(await readFile(join(dir, 'forklift.schema.json'), 'utf8')),
+      JSON.parse(schema.stdout),
+    )
     const again = await runCli(['init', dir])
     assert.equal(again.code, 2)
     assert.match(again.stderr, /would overwrite .*forklift\.yaml.*nothing was written/)
@@ -127,6 +135,16 @@ describe('converge and lift with the local provider', () => {
       ['web-2:bootstrap:changed', 'web-1:settings:ok', 'web-2:settings:ok'],
     )
     assert.ok(await exists(marker))
+  })
+
+  it('lift --phase bootstrap on nodes all bootstrapped says so instead of nothing', async () => {
+    const result = await runCli(['lift', '--phase', 'bootstrap'], { cwd: dir })
+    assert.equal(result.code, 0, result.stderr)
+    assert.match(
+      result.stdout,
+      /bootstrap: web-1, web-2 are bootstrapped already \(the marker is on the node\): nothing to run/,
+    )
+    assert.doesNotMatch(result.stdout, /bootstrap (changed|ok)/)
   })
 
   it('--dry-run reports a change with a diff and changes nothing', async () => {

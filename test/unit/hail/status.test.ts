@@ -41,6 +41,15 @@ describe('hail status', () => {
       readStatusReport(paths),
       /no status for profile web in .*: no watcher has run with this --state-dir/,
     )
+    // Without --state-dir the folder is the default one, and the message must not name a flag never given.
+    const unwatched = resolvePaths({ profile: `unwatched-${process.pid}`, profilesDir: join(dir, 'p') })
+    await assert.rejects(readStatusReport(unwatched, Date.now(), false), (error: Error) => {
+      assert.equal(
+        error.message,
+        `no status for profile unwatched-${process.pid} in ${unwatched.stateDir}: no watcher has run with the default state folder (give --state-dir if the watcher was given one)`,
+      )
+      return true
+    })
     const state = openState(paths.stateDir)
     await state.ensure()
     await state.writeStatus(status({ mode: 'oneshot' }))
