@@ -135,11 +135,11 @@ describe('terminal output', () => {
     assert.match(screen, /^. web \(box\): 0 → 2 node\(s\)$/m)
     assert.match(screen, /^ +. bootstrap$/m)
     assert.match(screen, /^ +. configure$/m)
-    assert.match(screen, /^ +. web-1 changed \(2 changed\) \d+ms$/m)
-    assert.match(screen, /^ +. web-2 changed \(2 changed\) \d+ms$/m)
+    assert.match(screen, /^ +. web-1 changed \(2 changed\) (\d+ms|\d+\.\d+s)$/m)
+    assert.match(screen, /^ +. web-2 changed \(2 changed\) (\d+ms|\d+\.\d+s)$/m)
     assert.match(screen, /converge done in/)
     const again = (await onTerminal(dir, 100, ['lift'])).all
-    assert.match(again, /^ +. web-1 ok \(2 ok\) \d+ms$/m)
+    assert.match(again, /^ +. web-1 ok \(2 ok\) (\d+ms|\d+\.\d+s)$/m)
   })
 
   it('a terminal of no width gets plain lines instead', async (t) => {
